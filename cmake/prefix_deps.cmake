@@ -1,0 +1,23 @@
+# Small C/C++ dependencies from a prefix folder instead of system packages (the GPU machine has
+# LibTorch but none of these and no network; scripts/pack_gpu_deps.sh fills the folder).
+# Defines the same imported targets the system find_package/pkg-config calls would.
+set(_p "${HYLO_DEPS_PREFIX}")
+foreach(_h nlohmann/json.hpp CLI/CLI.hpp yaml-cpp/yaml.h pcre2.h sqlite3.h)
+  if(NOT EXISTS "${_p}/include/${_h}")
+    message(FATAL_ERROR "HYLO_DEPS_PREFIX=${_p}: ${_h} missing (run scripts/pack_gpu_deps.sh)")
+  endif()
+endforeach()
+function(_hylo_prefix_target name lib)
+  add_library(${name} INTERFACE IMPORTED GLOBAL)
+  set_target_properties(${name} PROPERTIES INTERFACE_INCLUDE_DIRECTORIES "${_p}/include")
+  if(lib)
+    set_target_properties(${name} PROPERTIES INTERFACE_LINK_LIBRARIES "${_p}/lib/${lib}")
+  endif()
+endfunction()
+_hylo_prefix_target(nlohmann_json::nlohmann_json "")
+_hylo_prefix_target(CLI11::CLI11 "")
+_hylo_prefix_target(yaml-cpp libyaml-cpp.so)
+_hylo_prefix_target(PkgConfig::PCRE2 libpcre2-8.so)
+_hylo_prefix_target(SQLite::SQLite3 libsqlite3.so)
+set(CMAKE_BUILD_RPATH "${_p}/lib")
+set(CMAKE_INSTALL_RPATH "${_p}/lib")
