@@ -22,6 +22,7 @@ AddedTokenMatcher::AddedTokenMatcher(std::vector<AddedToken> tokens, const std::
   for (size_t t = 0; t < tokens_.size(); ++t) {
     const std::string& p = patterns[t];
     if (p.empty()) continue;
+    starts_[static_cast<unsigned char>(p[0])] = true;
     int node = 0;
     for (unsigned char b : p) {
       int next = child(node, b);
@@ -47,6 +48,10 @@ void AddedTokenMatcher::split(std::string_view text, std::vector<Section>& out) 
   size_t emitted = 0;  // end of the last section pushed
   size_t pos = 0;
   while (pos < text.size()) {
+    if (!starts_[static_cast<unsigned char>(text[pos])]) {
+      ++pos;
+      continue;
+    }
     // Longest token starting at pos.
     int best = -1;
     size_t best_end = 0;

@@ -4,6 +4,7 @@
 // whitespace on that side), normalized (matched in the normalized text, after the
 // non-normalized tokens have been taken out of the raw text).
 #pragma once
+#include <array>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -40,6 +41,7 @@ class AddedTokenMatcher {
   int child(int node, unsigned char byte) const;
   std::vector<AddedToken> tokens_;
   std::vector<Node> trie_;
+  std::array<bool, 256> starts_{};  // bytes some token starts with: a cheap skip of the others
 };
 
 // Unicode White_Space and the regex-crate \w (Alphabetic, M, Nd, Pc, Join_Control).

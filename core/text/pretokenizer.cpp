@@ -61,13 +61,15 @@ static std::vector<std::pair<size_t, size_t>> literal_matches(const std::string&
 
 void PreTokenizer::apply(const Step& step, const std::string& piece, std::vector<std::string>& out) {
   if (step.kind == Step::Kind::kByteLevel) {
-    std::string text = step.add_prefix_space && (piece.empty() || piece[0] != ' ') ? " " + piece : piece;
+    std::string prefixed;
+    std::string_view text = piece;
+    if (step.add_prefix_space && (piece.empty() || piece[0] != ' ')) text = prefixed = " " + piece;
     const auto& alphabet = ByteAlphabet::get();
     auto emit = [&](size_t b, size_t e) {
       if (e <= b) return;
       std::string mapped;
       mapped.reserve(2 * (e - b));
-      alphabet.encode(std::string_view(text).substr(b, e - b), mapped);
+      alphabet.encode(text.substr(b, e - b), mapped);
       out.push_back(std::move(mapped));
     };
     if (!step.regex) {
