@@ -113,7 +113,8 @@ void LayerPlan::check(const ModelConfig& t) const {
   if (n <= 0 || t.num_attention_heads <= 0 || t.num_key_value_heads <= 0 || t.head_dim <= 0 || t.hidden_size <= 0)
     c.fail("the teacher's config lacks layer, head or width sizes", "teacher");
   const auto teacher_kinds = layer_kinds(t);
-  if (std::any_of(teacher_kinds.begin(), teacher_kinds.end(), [](MixerKind k) { return k != MixerKind::Attention; }))
+  if (t.is_hybrid() ||
+      std::any_of(teacher_kinds.begin(), teacher_kinds.end(), [](MixerKind k) { return k != MixerKind::Attention; }))
     c.fail("the teacher is already a hybrid (" + compact_name(t) + "); plan from a Transformer", "teacher");
   if (num_layers && num_layers != n)
     c.fail("the plan is for a " + str(num_layers) + "-layer model, the teacher has " + str(n) + " layers",
@@ -132,13 +133,16 @@ void LayerPlan::check(const ModelConfig& t) const {
 ModelConfig LayerPlan::resolve(const ModelConfig& t) const {
   check(t);
   ModelConfig student = t;
+  student.model_type = "hylo";
+  student.architecture = "HyloForCausalLM";
+  student.teacher = teacher_path();
   student.layers.assign(t.num_hidden_layers, LayerSpec{});
   for (int64_t i = 0; i < t.num_hidden_layers; ++i) {
     LayerSpec& spec = student.layers[i];
     spec.kind = kind_of(i);
     switch (spec.kind) {
       case MixerKind::Attention:
-        spec.attention = {t.num_attention_heads, t.num_key_value_heads, t.head_dim, t.attention_bias, t.qk_norm};
+        spec.attention = t.teacher_attention();
         break;
       case MixerKind::MLA: spec.mla = resolved_mla(*this, t); break;
       case MixerKind::Mamba2: spec.mamba2 = resolved_mamba2(*this, t); break;

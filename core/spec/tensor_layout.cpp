@@ -116,8 +116,7 @@ std::vector<TensorInfo> mixer_tensors(const LayerSpec& spec, int64_t C) {
 std::vector<LayerSpec> layer_specs_of(const ModelConfig& config) {
   if (!config.layers.empty()) return config.layers;
   LayerSpec spec;
-  spec.attention = {config.num_attention_heads, config.num_key_value_heads, config.head_dim, config.attention_bias,
-                    config.qk_norm};
+  spec.attention = config.teacher_attention();
   return std::vector<LayerSpec>(config.num_hidden_layers, spec);
 }
 

@@ -219,6 +219,17 @@ class TestPlan : public QObject {
     QCOMPARE(compact_name(d), std::string("1A1MLA25M21GDN"));
   }
 
+  void studentConfigRoundTripsThroughConfigJson() {
+    const auto student = LayerPlan::from_yaml(kHyloPlan, "plans/p.yaml").resolve(test::llama_3_2_1b());
+    QVERIFY(student.is_hybrid());
+    QCOMPARE(student.teacher, std::string("plans/../models/Llama-3.2-1B"));
+    const auto back = ModelConfig::from_json(student.to_json(), "config.json");
+    QCOMPARE(compact_name(back), std::string("4MLA12M2"));
+    QCOMPARE(back.layers[5].mla.q_lora_rank, int64_t(1344));
+    QCOMPARE(back.layers[0].mamba2.d_xb, int64_t(512));
+    QCOMPARE(back.layers[0].mamba2.n_groups, int64_t(32));
+  }
+
   void compactNames() {
     QCOMPARE(compact_name(kinds("AAAAAAAAAAAAAAAA")), std::string("16A"));
     QCOMPARE(compact_name(kinds("MLMMMLMMMMLMMMLM")), std::string("4MLA12M2"));
