@@ -3,6 +3,7 @@
 #include <QMimeData>
 #include <algorithm>
 
+#include "core/spec/error.h"
 #include "views/mixer_style.h"
 #include "views/plan_edit_command.h"
 
@@ -15,26 +16,31 @@ static QByteArray kind_token(MixerKind kind) { return mixer_name(kind).toLower()
 
 LayerPlanModel::LayerPlanModel(QObject* parent) : QAbstractListModel(parent) {}
 
-void LayerPlanModel::set_teacher(std::vector<LayerSpec> teacher_layers) {
+void LayerPlanModel::set_teacher(const ModelConfig& teacher) {
   beginResetModel();
-  teacher_ = std::move(teacher_layers);
+  teacher_ = teacher;
   PlanState fresh;
-  for (const auto& layer : teacher_) fresh.kinds.push_back(layer.kind);
+  for (const auto& layer : teacher_.layers) fresh.kinds.push_back(layer.kind);
   state_ = fresh;
+  resolve_student();
   undo_.clear();
   endResetModel();
   emit plan_changed();
 }
 
-LayerSpec LayerPlanModel::layer_spec(int row) const {
-  LayerSpec spec = teacher_.at(static_cast<size_t>(row));
-  spec.kind = kind(row);
-  if (spec.kind != teacher_[row].kind) {
-    spec.mla = state_.mla;
-    spec.mamba2 = state_.mamba2;
-    spec.gdn = state_.gdn;
+void LayerPlanModel::resolve_student() {
+  try {
+    student_ = layer_plan_from(state_, {}).resolve(teacher_).layers;
+  } catch (const hylo::Error&) {  // the estimates panel shows why; rows keep the raw settings
+    student_ = teacher_.layers;
+    for (size_t i = 0; i < student_.size(); ++i) {
+      if (state_.kinds[i] == teacher_.layers[i].kind) continue;
+      student_[i].kind = state_.kinds[i];
+      student_[i].mla = state_.mla;
+      student_[i].mamba2 = state_.mamba2;
+      student_[i].gdn = state_.gdn;
+    }
   }
-  return spec;
 }
 
 void LayerPlanModel::assign(QList<int> rows, MixerKind kind) {
@@ -81,6 +87,7 @@ void LayerPlanModel::push_edit(PlanState next, const QString& text, int merge_ke
 
 void LayerPlanModel::apply(const PlanState& next) {
   state_ = next;
+  resolve_student();
   if (rowCount() > 0) emit dataChanged(index(0), index(rowCount() - 1));
   emit plan_changed();
 }
@@ -98,13 +105,13 @@ QVariant LayerPlanModel::data(const QModelIndex& index, int role) const {
     case Qt::ToolTipRole:
       return tr("Layer %1: %2 (teacher: %3)\n%4")
           .arg(row)
-          .arg(mixer_name(k), mixer_name(teacher_[row].kind), mixer_sizes(layer_spec(row)));
+          .arg(mixer_name(k), mixer_name(teacher_.layers[static_cast<size_t>(row)].kind), mixer_sizes(layer_spec(row)));
     case Qt::BackgroundRole: return mixer_tint(k);
     case Qt::DecorationRole: return mixer_color(k);
     case KindRole: return static_cast<int>(k);
-    case TeacherKindRole: return static_cast<int>(teacher_[row].kind);
+    case TeacherKindRole: return static_cast<int>(teacher_.layers[static_cast<size_t>(row)].kind);
     case SizesRole: return mixer_sizes(layer_spec(row));
-    case ChangedRole: return k != teacher_[row].kind;
+    case ChangedRole: return k != teacher_.layers[static_cast<size_t>(row)].kind;
     default: return {};
   }
 }

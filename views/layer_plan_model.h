@@ -23,11 +23,13 @@ class LayerPlanModel : public QAbstractListModel {
   explicit LayerPlanModel(QObject* parent = nullptr);
 
   // A new teacher: every layer starts as it is in the teacher, the undo history is cleared.
-  void set_teacher(std::vector<LayerSpec> teacher_layers);
-  const std::vector<LayerSpec>& teacher() const { return teacher_; }
+  void set_teacher(const ModelConfig& teacher);
+  const ModelConfig& teacher() const { return teacher_; }
   const PlanState& state() const { return state_; }
   MixerKind kind(int row) const { return state_.kinds.at(static_cast<size_t>(row)); }
-  LayerSpec layer_spec(int row) const;  // the student's layer: its kind with that kind's settings
+  // The student's layer as LayerPlan::resolve makes it; while the plan does not resolve (a
+  // setting out of range), the raw settings of its kind.
+  const LayerSpec& layer_spec(int row) const { return student_.at(static_cast<size_t>(row)); }
   QUndoStack* undo_stack() { return &undo_; }
 
   // Drops onto a selected row apply to every selected row; onto an unselected row, to it alone.
@@ -66,7 +68,10 @@ class LayerPlanModel : public QAbstractListModel {
   void push_edit(PlanState next, const QString& text, int merge_key);
   QList<int> drop_rows(int target) const;
 
-  std::vector<LayerSpec> teacher_;
+  void resolve_student();
+
+  ModelConfig teacher_;
+  std::vector<LayerSpec> student_;
   PlanState state_;
   QUndoStack undo_;
   QPointer<QItemSelectionModel> selection_;

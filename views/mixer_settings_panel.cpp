@@ -36,7 +36,7 @@ MixerSettingsPanel::MixerSettingsPanel(LayerPlanModel* model, QWidget* parent)
     };
   };
   layout->addWidget(kind_group(MixerKind::MLA, &form));
-  add_field(form, "mla.kv_lora_rank", tr("KV latent rank"), 8, 4096, 8,
+  add_field(form, "mla.kv_lora_rank", tr("KV latent rank"), 0, 4096, 8,
             tr("kv_lora_rank: cached latent per token (DeepSeek-V2 MLA)"),
             [m] { return m->state().mla.kv_lora_rank; },
             mla([](MlaSettings& s, int64_t v) { s.kv_lora_rank = v; }));
@@ -48,7 +48,7 @@ MixerSettingsPanel::MixerSettingsPanel(LayerPlanModel* model, QWidget* parent)
             tr("qk_nope_head_dim: per-head key dims without RoPE"),
             [m] { return m->state().mla.qk_nope_head_dim; },
             mla([](MlaSettings& s, int64_t v) { s.qk_nope_head_dim = v; }));
-  add_field(form, "mla.v_head_dim", tr("Value head dim"), 8, 1024, 8, tr("v_head_dim"),
+  add_field(form, "mla.v_head_dim", tr("Value head dim"), 0, 1024, 8, tr("v_head_dim"),
             [m] { return m->state().mla.v_head_dim; },
             mla([](MlaSettings& s, int64_t v) { s.v_head_dim = v; }));
   add_field(form, "mla.q_lora_rank", tr("Query rank"), 0, 8192, 8,
@@ -64,7 +64,7 @@ MixerSettingsPanel::MixerSettingsPanel(LayerPlanModel* model, QWidget* parent)
     };
   };
   layout->addWidget(kind_group(MixerKind::Mamba2, &form));
-  add_field(form, "mamba2.d_state", tr("State size"), 1, 1024, 16, tr("d_state per head (SSD)"),
+  add_field(form, "mamba2.d_state", tr("State size"), 0, 1024, 16, tr("d_state per head (SSD)"),
             [m] { return m->state().mamba2.d_state; },
             m2([](Mamba2Settings& s, int64_t v) { s.d_state = v; }));
   add_field(form, "mamba2.head_dim", tr("Head dim"), 8, 1024, 8, tr("head_dim (P in SSD)"),
@@ -88,7 +88,7 @@ MixerSettingsPanel::MixerSettingsPanel(LayerPlanModel* model, QWidget* parent)
   add_field(form, "gdn.num_heads", tr("Value heads"), 1, 256, 1, tr("num_heads (value heads)"),
             [m] { return m->state().gdn.num_heads; },
             gdn([](GdnSettings& s, int64_t v) { s.num_heads = v; }));
-  add_field(form, "gdn.num_k_heads", tr("Key heads"), 1, 256, 1,
+  add_field(form, "gdn.num_k_heads", tr("Key heads"), 0, 256, 1,
             tr("num_k_heads: must divide the value heads"),
             [m] { return m->state().gdn.num_k_heads; },
             gdn([](GdnSettings& s, int64_t v) { s.num_k_heads = v; }));
@@ -115,6 +115,8 @@ void MixerSettingsPanel::add_field(QFormLayout* form, const QString& name, const
   box->setSingleStep(step);
   box->setToolTip(tip);
   box->setMinimumWidth(90);
+  // 0 means "derive from the teacher" in a plan (core/spec/plan.h); q_lora 0 is a full-rank query.
+  if (lo == 0) box->setSpecialValueText(name == "mla.q_lora_rank" ? tr("full rank") : tr("auto"));
   box->setKeyboardTracking(false);  // typing "256" is one edit, not "2", "25", "256"
   form->addRow(label, box);
   const int merge_key = static_cast<int>(fields_.size()) + 1;  // one per spin box

@@ -45,10 +45,10 @@ QString mixer_sizes(const LayerSpec& spec) {
           .arg(spec.attention.num_kv_heads)
           .arg(spec.attention.head_dim);
     case MixerKind::MLA:
-      return QStringLiteral("kv_lora %1 + rope %2 · q_lora %3")
+      return QStringLiteral("latent %1 + rope %2 · %3 heads")
           .arg(spec.mla.kv_lora_rank)
           .arg(spec.mla.qk_rope_head_dim)
-          .arg(spec.mla.q_lora_rank);
+          .arg(spec.mla.num_heads);
     case MixerKind::Mamba2:
       return QStringLiteral("%1 heads × %2 · d_state %3")
           .arg(spec.mamba2.num_heads)

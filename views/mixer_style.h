@@ -16,7 +16,7 @@ QString mixer_name(MixerKind kind);    // "Attention", "MLA", "Mamba2", "GDN"
 QColor mixer_color(MixerKind kind);    // saturated: swatches, chart lines
 QColor mixer_tint(MixerKind kind);     // light: row backgrounds behind dark text
 QKeySequence mixer_key(MixerKind kind);  // A, M, 2, G
-// One line with the sizes that decide a layer's cost, e.g. "kv_lora 128 + rope 32".
+// One line with the sizes that decide a layer's cost, e.g. "latent 128 + rope 32 · 32 heads".
 QString mixer_sizes(const LayerSpec& spec);
 
 }  // namespace hylo::views

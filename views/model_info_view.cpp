@@ -43,7 +43,8 @@ ModelInfoView::ModelInfoView(QWidget* parent) : QWidget(parent) {
     grid->addWidget(value, i % rows, (i / rows) * 2 + 1);
     facts_.insert(keys[i], value);
   }
-  for (int c = 1; c < 6; c += 2) grid->setColumnStretch(c, 1);
+  for (int c = 2; c < 6; c += 2) grid->setColumnMinimumWidth(c, 150);  // gap between groups
+  grid->setColumnStretch(6, 1);  // facts pack to the left
   layout->addLayout(grid);
 
   table_ = new QTableWidget(0, 4);

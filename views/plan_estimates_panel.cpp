@@ -89,7 +89,7 @@ PlanEstimatesPanel::PlanEstimatesPanel(LayerPlanModel* model, QWidget* parent)
     axis->grid()->setSubGridVisible(false);
   }
   chart_->xAxis->setLabel(tr("context length (tokens)"));
-  chart_->yAxis->setLabel(tr("KV cache + state per sequence (bf16)"));
+  chart_->yAxis->setLabel(tr("KV cache + state (bf16)"));
   auto x_ticks = QSharedPointer<QCPAxisTickerText>::create();
   for (int p = kMinLog2Context; p <= kMaxLog2Context; p += 2)
     x_ticks->addTick(std::ldexp(1.0, p), token_count(std::ldexp(1.0, p)));
@@ -107,7 +107,7 @@ PlanEstimatesPanel::PlanEstimatesPanel(LayerPlanModel* model, QWidget* parent)
   gpu->setPen(QPen(QColor(0xb3, 0x26, 0x1e), 1.5, Qt::DashLine));
   chart_->legend->setVisible(true);
   chart_->legend->setBrush(QColor(255, 255, 255, 220));
-  chart_->axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignTop | Qt::AlignLeft);
+  chart_->axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignBottom | Qt::AlignRight);
   layout->addWidget(chart_, 1);
 
   connect(model_, &LayerPlanModel::plan_changed, this, &PlanEstimatesPanel::recompute);
@@ -151,9 +151,9 @@ void PlanEstimatesPanel::recompute() {
     problem_->show();
   }
   name_->setText(numbers_.compact_name);
-  kv_->setText(stat_html(tr("KV + state vs teacher"),
+  kv_->setText(stat_html(tr("KV cache vs teacher"),
                          QStringLiteral("%1%").arg(100.0 * numbers_.kv_fraction, 0, 'f', 1),
-                         tr("per token, bf16")));
+                         tr("per token; states are constant")));
   params_->setText(stat_html(tr("Parameters"), human_count(numbers_.params),
                              tr("teacher %1").arg(human_count(numbers_.teacher_params))));
   flops_->setText(stat_html(tr("FLOPs / token"), human_count(numbers_.flops_per_token),

@@ -131,7 +131,7 @@ PlannerView::PlannerView(QWidget* parent) : QWidget(parent), model_(new LayerPla
 void PlannerView::set_teacher(const ModelConfig& teacher, const QString& teacher_path) {
   teacher_ = teacher;
   teacher_path_ = teacher_path;
-  model_->set_teacher(teacher.layers);
+  model_->set_teacher(teacher);
   estimates_->set_teacher(teacher);
   QMenu* menu = presets_->menu();
   menu->clear();

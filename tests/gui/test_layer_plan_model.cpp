@@ -9,11 +9,13 @@
 using namespace hylo;
 using namespace hylo::views;
 
-static std::vector<LayerSpec> teacher_stack(int n) {
-  LayerSpec attn;
-  attn.kind = MixerKind::Attention;
-  attn.attention = {32, 8, 64, false, false};
-  return std::vector<LayerSpec>(static_cast<size_t>(n), attn);
+static ModelConfig teacher_stack(int n) {
+  nlohmann::json j = {{"model_type", "llama"},        {"vocab_size", 1000},
+                      {"hidden_size", 256},            {"intermediate_size", 512},
+                      {"num_hidden_layers", n},        {"num_attention_heads", 4},
+                      {"num_key_value_heads", 2},      {"head_dim", 64},
+                      {"max_position_embeddings", 4096}};
+  return ModelConfig::from_json(j, "teacher/config.json");
 }
 
 static std::vector<MixerKind> kinds_of(const LayerPlanModel& m) {
@@ -40,6 +42,9 @@ class TestLayerPlanModel : public QObject {
     QVERIFY(kinds_of(m) == expect);
     QCOMPARE(m.index(5).data(LayerPlanModel::ChangedRole).toBool(), true);
     QCOMPARE(m.index(3).data(LayerPlanModel::ChangedRole).toBool(), false);
+    // The row shows the resolved student layer: MLA heads come from the teacher.
+    QCOMPARE(m.layer_spec(5).mla.num_heads, int64_t(4));
+    QVERIFY(m.index(5).data(LayerPlanModel::SizesRole).toString().contains("4 heads"));
     QCOMPARE(m.undo_stack()->count(), 1);
   }
 
