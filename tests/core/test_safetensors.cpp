@@ -5,6 +5,7 @@
 
 #include <unistd.h>
 
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -158,6 +159,33 @@ class TestSafetensors : public QObject {
     hylo::SafetensorsReader r(path.string());
     QCOMPARE(r.load("b")[1].item<float>(), -2.0f);
     QCOMPARE(r.load("a")[0].item<int64_t>(), int64_t(7));
+  }
+
+  // Files made by the reference library (scripts/fixtures/make_safetensors_fixtures.py): our
+  // writer gives the same bytes for the same tensors, our reader reads theirs.
+  void matchesReferenceLibraryFiles() {
+    const fs::path fixtures = fs::path(std::getenv("HYLO_SOURCE_DIR")) / "tests/fixtures/safetensors";
+    const fs::path out = scratch("reference");
+    write_safetensors((out / "small.safetensors").string(),
+                      {{"c", at::tensor(std::vector<uint8_t>{1, 2, 3}, at::kByte)},
+                       {"b", at::tensor(std::vector<float>{1.0f, -2.0f}, at::kFloat)},
+                       {"a", at::tensor(std::vector<int64_t>{7}, at::kLong)}},
+                      {{"format", "pt"}});
+    QCOMPARE(read_bytes(out / "small.safetensors"), read_bytes(fixtures / "reference_small.safetensors"));
+
+    const std::vector<std::pair<at::ScalarType, std::string>> dtypes = {
+        {at::kDouble, "F64"}, {at::kFloat, "F32"}, {at::kHalf, "F16"}, {at::kBFloat16, "BF16"}, {at::kLong, "I64"},
+        {at::kInt, "I32"},    {at::kShort, "I16"}, {at::kChar, "I8"},  {at::kByte, "U8"},      {at::kBool, "BOOL"}};
+    std::vector<std::pair<std::string, at::Tensor>> zeros;
+    for (const auto& [type, name] : dtypes) zeros.push_back({"t." + name, at::zeros({3}, type)});
+    write_safetensors((out / "all.safetensors").string(), zeros);
+    QCOMPARE(read_bytes(out / "all.safetensors"), read_bytes(fixtures / "reference_all_dtypes.safetensors"));
+
+    hylo::SafetensorsReader r((fixtures / "reference_small.safetensors").string());
+    QCOMPARE(r.metadata().at("format"), std::string("pt"));
+    QVERIFY(at::equal(r.load("b"), at::tensor(std::vector<float>{1.0f, -2.0f}, at::kFloat)));
+    QVERIFY(at::equal(r.load("c"), at::tensor(std::vector<uint8_t>{1, 2, 3}, at::kByte)));
+    QCOMPARE(r.load("a").item<int64_t>(), int64_t(7));
   }
 
   void writerReplacesAtomically() {
