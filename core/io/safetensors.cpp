@@ -186,7 +186,7 @@ const TensorEntry& SafetensorsReader::entry(const std::string& name) const {
 at::Tensor SafetensorsReader::load(const std::string& name) const {
   const TensorEntry& e = entry(name);
   at::Tensor t = at::empty(e.shape, at::TensorOptions().dtype(e.scalar_type));
-  std::memcpy(t.data_ptr(), map_->bytes + map_->data_start + e.begin, e.end - e.begin);
+  if (e.end > e.begin) std::memcpy(t.data_ptr(), map_->bytes + map_->data_start + e.begin, e.end - e.begin);
   return t;
 }
 
@@ -202,8 +202,7 @@ void write_safetensors(const std::string& path, const std::vector<std::pair<std:
   for (const auto& [name, t] : tensors) {
     if (name.empty() || name == "__metadata__") throw IoError("invalid tensor name '" + name + "'", path, name);
     if (!t.defined()) throw IoError("undefined tensor", path, name);
-    const DtypeInfo* d = find_dtype(t.scalar_type());
-    if (!d) safetensors_dtype(t.scalar_type(), path, name);
+    const DtypeInfo* d = find_dtype(safetensors_dtype(t.scalar_type(), path, name));  // throws if unsupported
     items.push_back({name, t.to(at::kCPU).contiguous(), d});
   }
   std::sort(items.begin(), items.end(), [](const Item& a, const Item& b) {
