@@ -19,7 +19,7 @@ struct GenerationOptions {
   double top_p = 1.0;        // nucleus: smallest set of tokens whose probability reaches top_p
   int64_t top_k = 0;         // 0: no top-k filter
   uint64_t seed = 0;
-  std::vector<int32_t> eos_token_ids;  // stop after emitting any of these
+  std::vector<int64_t> eos_token_ids;  // stop after emitting any of these
   at::ScalarType cache_dtype = at::kFloat;
 };
 

@@ -14,11 +14,7 @@ std::vector<LayerSpec> layer_specs(const ModelConfig& config) {
   }
   LayerSpec spec;
   spec.kind = MixerKind::Attention;
-  spec.attention.num_heads = config.num_attention_heads;
-  spec.attention.num_kv_heads = config.num_key_value_heads;
-  spec.attention.head_dim = config.head_dim;
-  spec.attention.bias = config.attention_bias;
-  spec.attention.qk_norm = config.qk_norm;
+  spec.attention = config.teacher_attention();
   return std::vector<LayerSpec>(config.num_hidden_layers, spec);
 }
 

@@ -23,7 +23,8 @@ namespace hylo {
 // A kind with no implementation in this build is a ModelError naming the layer.
 std::shared_ptr<Mixer> make_mixer(const LayerSpec& spec, const ModelConfig& config, int64_t layer_index);
 
-// The layer plan of a config: its `layers` when given, else all attention from the top-level fields.
+// The layer plan of a config: its `layers` (config.json always fills them), else all attention from
+// the top-level fields (configs built in code: tests, benchmarks).
 std::vector<LayerSpec> layer_specs(const ModelConfig& config);
 
 // One LayerCache per layer, for prefill + decode.

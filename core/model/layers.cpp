@@ -151,7 +151,7 @@ at::Tensor AttentionMixer::forward(const at::Tensor& x, int64_t pos, LayerCache*
   k = k.transpose(1, 2);  // (B, H_kv, T, D)
 
   // Dynamic NTK grows the base with the length seen so far, as transformers does at run time.
-  const bool grow = rope_scaling_.type == RopeType::Dynamic && pos + T > max_position_embeddings_;
+  const bool grow = rope_scaling_.type == "dynamic" && pos + T > max_position_embeddings_;
   const RopeTables& tables =
       grow ? compute_rope(rope_scaling_, rope_theta_, D, max_position_embeddings_, pos + T) : rope_;
   auto [cos, sin] = rope_cos_sin(tables, pos, T, x.scalar_type(), x.device());

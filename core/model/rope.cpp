@@ -86,36 +86,27 @@ RopeTables compute_rope(const RopeScaling& s, double theta, int64_t rotary_dim, 
     throw ModelError("rotary dimension must be even and positive, got " + std::to_string(rotary_dim), {},
                      "head_dim");
   if (theta <= 0) throw ModelError("rope_theta must be positive", {}, "rope_theta");
-  const auto type = s.type;
   RopeTables t;
-  switch (type) {
-    case RopeType::Default:
-      t.inv_freq = default_inv_freq(theta, rotary_dim);
-      break;
-    case RopeType::Linear:
-      t.inv_freq = default_inv_freq(theta, rotary_dim) / s.factor;
-      break;
-    case RopeType::Dynamic: {
-      // NTK-aware: grow the base once the sequence outruns the trained context.
-      const double len = static_cast<double>(std::max(seq_len, max_position_embeddings));
-      const double base =
-          theta * std::pow(s.factor * len / max_position_embeddings - (s.factor - 1),
-                           static_cast<double>(rotary_dim) / (rotary_dim - 2));
-      t.inv_freq = default_inv_freq(base, rotary_dim);
-      break;
-    }
-    case RopeType::Llama3:
-      if (s.original_max_position_embeddings <= 0)
-        throw ModelError("llama3 rope scaling needs original_max_position_embeddings", {},
-                         "rope_scaling.original_max_position_embeddings");
+  if (s.type == "default") {
+    t.inv_freq = default_inv_freq(theta, rotary_dim);
+  } else if (s.type == "linear") {
+    t.inv_freq = default_inv_freq(theta, rotary_dim) / s.factor;
+  } else if (s.type == "dynamic") {
+    // NTK-aware: grow the base once the sequence outruns the trained context.
+    const double len = static_cast<double>(std::max(seq_len, max_position_embeddings));
+    const double base = theta * std::pow(s.factor * len / max_position_embeddings - (s.factor - 1),
+                                         static_cast<double>(rotary_dim) / (rotary_dim - 2));
+    t.inv_freq = default_inv_freq(base, rotary_dim);
+  } else if (s.type == "llama3" || s.type == "yarn") {
+    if (s.original_max_position_embeddings <= 0)
+      throw ModelError(s.type + " rope scaling needs original_max_position_embeddings", {},
+                       "rope_scaling.original_max_position_embeddings");
+    if (s.type == "llama3")
       t.inv_freq = llama3_inv_freq(s, theta, rotary_dim);
-      break;
-    case RopeType::Yarn:
-      if (s.original_max_position_embeddings <= 0)
-        throw ModelError("yarn rope scaling needs original_max_position_embeddings", {},
-                         "rope_scaling.original_max_position_embeddings");
+    else
       t = yarn_tables(s, theta, rotary_dim, max_position_embeddings);
-      break;
+  } else {
+    throw ModelError("unknown rope type '" + s.type + "'", {}, "rope_scaling.rope_type");
   }
   return t;
 }

@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "core/model/rope.h"
+#include "core/spec/error.h"
 
 using namespace hylo;
 
@@ -23,7 +24,7 @@ void expect_close(const at::Tensor& got, const std::vector<double>& want, double
   }
 }
 
-RopeScaling scaling(RopeType type) {
+RopeScaling scaling(const std::string& type) {
   RopeScaling s;
   s.type = type;
   return s;
@@ -36,20 +37,20 @@ class TestRope : public QObject {
  private Q_SLOTS:
   void defaultFrequencies() {
     // theta^(-2i/d) with theta = 10^4, d = 8: 10^0, 10^-1, 10^-2, 10^-3.
-    auto t = compute_rope(scaling(RopeType::Default), 10000.0, 8, 128);
+    auto t = compute_rope(scaling("default"), 10000.0, 8, 128);
     QCOMPARE(t.inv_freq.scalar_type(), at::kFloat);
     expect_close(t.inv_freq, {1.0, 0.1, 0.01, 0.001});
     QCOMPARE(t.attention_scaling, 1.0);
   }
 
   void linearDividesByFactor() {
-    auto s = scaling(RopeType::Linear);
+    auto s = scaling("linear");
     s.factor = 4;
     expect_close(compute_rope(s, 10000.0, 8, 128).inv_freq, {0.25, 0.025, 0.0025, 0.00025});
   }
 
   void dynamicGrowsBaseBeyondTrainedLength() {
-    auto s = scaling(RopeType::Dynamic);
+    auto s = scaling("dynamic");
     s.factor = 2;
     // At or below max_position_embeddings: the default frequencies.
     expect_close(compute_rope(s, 10000.0, 8, 128, 100).inv_freq, {1.0, 0.1, 0.01, 0.001});
@@ -60,7 +61,7 @@ class TestRope : public QObject {
   }
 
   void llama3SmoothsMediumWavelengths() {
-    auto s = scaling(RopeType::Llama3);
+    auto s = scaling("llama3");
     s.factor = 8;
     s.low_freq_factor = 1;
     s.high_freq_factor = 4;
@@ -72,7 +73,7 @@ class TestRope : public QObject {
   }
 
   void yarnRampsBetweenCorrectionDims() {
-    auto s = scaling(RopeType::Yarn);
+    auto s = scaling("yarn");
     s.factor = 4;
     s.original_max_position_embeddings = 2048;
     s.beta_fast = 32;
@@ -98,7 +99,7 @@ class TestRope : public QObject {
   }
 
   void yarnAttentionFactorChoices() {
-    auto s = scaling(RopeType::Yarn);
+    auto s = scaling("yarn");
     s.factor = 40;
     s.original_max_position_embeddings = 4096;
     s.attention_factor = 0.5;  // explicit wins
@@ -114,7 +115,7 @@ class TestRope : public QObject {
   }
 
   void cosSinCarryAttentionScaling() {
-    auto s = scaling(RopeType::Yarn);
+    auto s = scaling("yarn");
     s.factor = 4;
     s.original_max_position_embeddings = 32;
     auto t = compute_rope(s, 10000.0, 8, 128);
@@ -128,7 +129,7 @@ class TestRope : public QObject {
 
   void rotationPreservesNorms() {
     at::manual_seed(1);
-    auto t = compute_rope(scaling(RopeType::Default), 10000.0, 16, 128);
+    auto t = compute_rope(scaling("default"), 10000.0, 16, 128);
     auto [cos, sin] = rope_cos_sin(t, 7, 5, at::kFloat, at::kCPU);
     auto x = at::randn({2, 3, 5, 16});
     auto y = apply_rope(x, cos, sin);
@@ -138,7 +139,7 @@ class TestRope : public QObject {
 
   void scoresDependOnRelativePositionOnly() {
     at::manual_seed(2);
-    auto t = compute_rope(scaling(RopeType::Default), 10000.0, 16, 4096);
+    auto t = compute_rope(scaling("default"), 10000.0, 16, 4096);
     auto q = at::randn({1, 1, 1, 16}, at::kDouble);
     auto k = at::randn({1, 1, 1, 16}, at::kDouble);
     auto score = [&](int64_t m, int64_t n) {
@@ -152,8 +153,10 @@ class TestRope : public QObject {
     QVERIFY(std::abs(score(6, 2) - ref) > 1e-2);  // a different offset gives a different score
   }
 
-  void rejectsOddRotaryDim() {
-    QVERIFY_EXCEPTION_THROWN(compute_rope(scaling(RopeType::Default), 10000.0, 7, 128), std::exception);
+  void rejectsBadInput() {
+    QVERIFY_EXCEPTION_THROWN(compute_rope(scaling("default"), 10000.0, 7, 128), ModelError);
+    QVERIFY_EXCEPTION_THROWN(compute_rope(scaling("longrope"), 10000.0, 8, 128), ModelError);
+    QVERIFY_EXCEPTION_THROWN(compute_rope(scaling("yarn"), 10000.0, 8, 128), ModelError);  // no original length
   }
 };
 

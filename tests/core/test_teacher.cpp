@@ -261,7 +261,7 @@ class TestTeacher : public QObject {
       }
       QCOMPARE(result.tokens, want);
       // An eos id stops generation right after it is emitted.
-      o.eos_token_ids = {static_cast<int32_t>(want[3])};
+      o.eos_token_ids = {want[3]};
       auto stopped = generate(*model, prompt, o);
       QVERIFY(stopped.stopped_on_eos);
       QCOMPARE(stopped.tokens.back(), want[3]);
