@@ -12,6 +12,14 @@
 
 namespace {
 
+std::string count(int64_t n) {
+  char buf[32];
+  if (n >= 1000000000) std::snprintf(buf, sizeof buf, "%.3f B", n / 1e9);
+  else if (n >= 1000000) std::snprintf(buf, sizeof buf, "%.2f M", n / 1e6);
+  else std::snprintf(buf, sizeof buf, "%lld", static_cast<long long>(n));
+  return buf;
+}
+
 int64_t dtype_bytes(const std::string& torch_dtype) {
   if (torch_dtype == "float32") return 4;
   if (torch_dtype == "float64") return 8;
@@ -71,8 +79,8 @@ void run(const std::string& dir) {
               (long long)c.vocab_size, c.tie_word_embeddings ? ", tied embeddings" : "");
   std::printf("  layers        ");
   for (size_t i = 0; i < kinds.size(); ++i) std::printf(" %zu:%s", i, kinds[i].c_str());
-  std::printf("\n  parameters     %.3f B (", params / 1e9);
-  for (const auto& [dt, n] : by_dtype) std::printf(" %s %.3f B", dt.c_str(), n / 1e9);
+  std::printf("\n  parameters     %s (", count(params).c_str());
+  for (const auto& [dt, n] : by_dtype) std::printf(" %s %s", dt.c_str(), count(n).c_str());
   std::printf(" ), config dtype %s\n", c.torch_dtype.c_str());
   std::printf("  cache          %lld bytes/token in %s (%.1f KiB/token; %.2f GiB at 64K)", (long long)per_token,
               c.torch_dtype.c_str(), per_token / 1024.0, per_token * 65536.0 / 1073741824.0);
