@@ -137,7 +137,8 @@ NamedTensors rng_state() {
 void restore_rng_state(const NamedTensors& tensors, const std::string& file) {
   for (auto& [name, t] : tensors)
     if (name == "rng.cpu") {
-      at::detail::getDefaultCPUGenerator().set_state(t);
+      at::Generator gen = at::detail::getDefaultCPUGenerator();  // shares the default generator
+      gen.set_state(t);
       return;
     }
   throw IoError("no CPU RNG state", file, "rng.cpu");

@@ -108,6 +108,57 @@ int64_t max_rss() {
   return u.ru_maxrss * 1024;
 }
 
+// Runs `hylo train ...`, reading its JSON lines; `on_step(step)` returning true sends `sig`.
+struct Child {
+  int exit_code = -1, signal = 0;
+  std::map<int64_t, double> losses;  // step -> loss
+};
+Child run_hylo(const std::vector<std::string>& args, int64_t signal_at_step = -1, int sig = SIGKILL) {
+  const char* bin = std::getenv("HYLO_BINARY_DIR");
+  const std::string exe = std::string(bin ? bin : ".") + "/app/hylo";
+  int fds[2];
+  if (pipe(fds) != 0) throw std::runtime_error("pipe");
+  pid_t pid = fork();
+  if (pid == 0) {
+    dup2(fds[1], STDOUT_FILENO);
+    close(fds[0]);
+    close(fds[1]);
+    std::vector<char*> argv{const_cast<char*>(exe.c_str())};
+    for (auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    execv(exe.c_str(), argv.data());
+    _exit(127);
+  }
+  close(fds[1]);
+  Child c;
+  FILE* out = fdopen(fds[0], "r");
+  char* line = nullptr;
+  size_t cap = 0;
+  bool sent = false;
+  while (getline(&line, &cap, out) > 0) {
+    auto j = nlohmann::json::parse(line, nullptr, false);
+    if (j.is_discarded() || j.value("event", "") != "step") continue;
+    const int64_t step = j["step"].get<int64_t>();
+    c.losses[step] = j["metrics"]["loss"].get<double>();
+    if (!sent && step == signal_at_step) {
+      kill(pid, sig);
+      sent = true;
+    }
+  }
+  free(line);
+  fclose(out);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  if (WIFEXITED(status)) c.exit_code = WEXITSTATUS(status);
+  if (WIFSIGNALED(status)) c.signal = WTERMSIG(status);
+  return c;
+}
+
+std::string file_bytes(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
 }  // namespace
 
 class TestTrain : public QObject {
@@ -287,6 +338,47 @@ class TestTrain : public QObject {
     }
     QVERIFY(c.losses.empty());
     QVERIFY(!fs::exists(fs::path(o.out) / "checkpoints"));
+  }
+  // The real binary, killed with SIGKILL at a random step and resumed, must reproduce a clean run
+  // exactly: every step's loss and the final weights, byte for byte.
+  void killAndResumeEqualsCleanRun() {
+    const std::string r = recipe("  - {kind: kd, seq_len: 16, steps: 12, batch_size: 2, lr: 1e-3, train: all}\n");
+    auto args = [&](const std::string& out) {
+      return std::vector<std::string>{"train", r, "--student", (root_ / "student").string(), "--out",
+                                      (root_ / out).string(), "--threads", "1"};
+    };
+    Child clean = run_hylo(args("clean"));
+    QCOMPARE(clean.exit_code, 0);
+    QCOMPARE(clean.losses.size(), size_t(12));
+    std::random_device rd;
+    const int64_t kill_at = 3 + static_cast<int64_t>(rd() % 8);  // 3..10
+    qInfo("killing at step %lld", static_cast<long long>(kill_at));
+    Child killed = run_hylo(args("killed"), kill_at, SIGKILL);
+    QCOMPARE(killed.signal, SIGKILL);
+    auto resume_args = args("killed");
+    resume_args.push_back("--resume");
+    Child resumed = run_hylo(resume_args);
+    QCOMPARE(resumed.exit_code, 0);
+    QVERIFY(resumed.losses.begin()->first <= kill_at + 1);
+    std::map<int64_t, double> joined = killed.losses;
+    for (auto& [step, loss] : resumed.losses) joined[step] = loss;
+    QCOMPARE(joined.size(), clean.losses.size());
+    for (auto& [step, loss] : clean.losses) QVERIFY2(joined[step] == loss, std::to_string(step).c_str());
+    const std::string a = file_bytes(root_ / "clean" / "final" / "model.safetensors");
+    QVERIFY(!a.empty());
+    QVERIFY(a == file_bytes(root_ / "killed" / "final" / "model.safetensors"));
+  }
+
+  // SIGTERM: the step finishes, a checkpoint is written, the exit code is 130.
+  void sigtermCheckpointsAndExits130() {
+    const std::string r = recipe("  - {kind: kd, seq_len: 16, steps: 50, lr: 1e-3, train: all}\n");
+    Child c = run_hylo({"train", r, "--student", (root_ / "student").string(), "--out", (root_ / "term").string(),
+                        "--threads", "1"}, 3, SIGTERM);
+    QCOMPARE(c.exit_code, 130);
+    QVERIFY(c.losses.size() < 50);
+    auto found = find_latest_checkpoint((root_ / "term" / "checkpoints").string(), nullptr);
+    QVERIFY(found);
+    QCOMPARE(found->state["global_step"].get<int64_t>(), c.losses.rbegin()->first);
   }
 };
 
