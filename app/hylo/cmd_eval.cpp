@@ -39,7 +39,7 @@ void add_output_options(CLI::App* cmd, EvalArgs& a) {
 }
 
 hylo::LoadedModel load(const EvalArgs& a) {
-  return hylo::load_model(a.model, hylo::parse_dtype(a.dtype, "--dtype"), hylo::parse_device(a.device, "--device"));
+  return hylo::load_for_inference(a.model, hylo::parse_dtype(a.dtype, "--dtype"), hylo::parse_device(a.device, "--device"));
 }
 
 void progress(int64_t done, int64_t total) {

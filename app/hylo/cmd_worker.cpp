@@ -133,7 +133,7 @@ class Worker {
       const auto dir = field<std::string>(r, "model", "");
       if (dir.empty()) throw hylo::EvalError("no model folder given", {}, "model");
       model_.reset();  // free the old weights before loading the new ones
-      model_ = hylo::load_model(dir, hylo::parse_dtype(field<std::string>(r, "dtype", "fp32")),
+      model_ = hylo::load_for_inference(dir, hylo::parse_dtype(field<std::string>(r, "dtype", "fp32")),
                                 hylo::parse_device(field<std::string>(r, "device", "cpu")));
       const auto& c = model_->model->config();
       emit({{"id", id},

@@ -12,6 +12,7 @@
 #include <chrono>
 
 #include "core/io/checkpoint.h"
+#include "core/model/model_io.h"
 #include "core/spec/error.h"
 
 namespace hylo {
@@ -77,20 +78,14 @@ at::Device parse_device(const std::string& text, const std::string& field) {
   throw EvalError("unknown device '" + text + "' (cpu, cuda or cuda:N)", {}, field);
 }
 
-LoadedModel load_model(const std::string& dir, at::ScalarType dtype, at::Device device) {
-  CheckpointReader ck(dir);
+LoadedModel load_for_inference(const std::string& dir, at::ScalarType dtype, at::Device device) {
   LoadedModel out;
   out.path = dir;
   out.dtype = dtype;
   out.device = device;
-  out.model = std::make_shared<HybridModel>(ck.config());
-  {
-    at::NoGradGuard no_grad;
-    for (auto& p : out.model->named_parameters()) p.value().copy_(ck.load_checked(p.key(), p.value().sizes()));
-  }
-  out.model->to(device, dtype);
+  out.model = load_model(dir, dtype, device);
   out.model->eval();
-  const auto tok = ck.tokenizer_path();
+  const auto tok = CheckpointReader(dir).tokenizer_path();
   if (!tok.empty()) out.tokenizer = Tokenizer::from_file(tok);
   return out;
 }

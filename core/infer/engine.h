@@ -35,9 +35,8 @@ struct LoadedModel {
   const Tokenizer& require_tokenizer() const;
 };
 
-// config.json + safetensors (+ tokenizer.json) -> weights in `dtype` on `device`, eval mode.
-// A missing or mis-shaped tensor is an IoError naming file and tensor.
-LoadedModel load_model(const std::string& dir, at::ScalarType dtype, at::Device device);
+// load_model (core/model/model_io.h) + the folder's tokenizer.json when it has one, eval mode.
+LoadedModel load_for_inference(const std::string& dir, at::ScalarType dtype, at::Device device);
 // "fp32" | "bf16" | "fp16" (and the long spellings); anything else is an EvalError naming `field`.
 at::ScalarType parse_dtype(const std::string& text, const std::string& field = "dtype");
 // "cpu" | "cuda" | "cuda:N"; CUDA without a GPU is an EvalError naming `field`.

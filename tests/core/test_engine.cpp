@@ -225,7 +225,7 @@ class TestEngine : public QObject {
   void load_model_round_trip_and_bad_input() {
     const auto dir = std::filesystem::temp_directory_path() / "hylo_test_engine_ckpt";
     testing::write_tiny_checkpoint(dir, /*with_tokenizer=*/false, 21);
-    auto loaded = load_model(dir.string(), at::kFloat, at::kCPU);
+    auto loaded = load_for_inference(dir.string(), at::kFloat, at::kCPU);
     at::manual_seed(21);
     HybridModel original(testing::tiny_llama3_config());
     auto ids = random_ids(1, 9, 128256, 22);

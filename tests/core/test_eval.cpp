@@ -54,7 +54,7 @@ class TestEval : public QObject {
     if (!std::filesystem::exists(testing::llama3_tokenizer_path()))
       QSKIP("no Llama-3 tokenizer: run scripts/fetch_test_data.sh");
     testing::write_tiny_checkpoint(dir_, /*with_tokenizer=*/true);
-    model_ = load_model(dir_.string(), at::kFloat, at::kCPU);
+    model_ = load_for_inference(dir_.string(), at::kFloat, at::kCPU);
   }
   void cleanupTestCase() { std::filesystem::remove_all(dir_); }
 
