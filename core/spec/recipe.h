@@ -31,7 +31,7 @@ std::string to_string(LrSchedule s);
 std::string to_string(IldLoss l);
 std::string to_string(SyntheticTask t);
 
-struct RopeScaling {
+struct StageRope {
   std::string type;          // yarn | linear | llama3
   double factor = 1.0;       // > 1
   int64_t original = 0;      // the context the model was trained at
@@ -68,7 +68,7 @@ struct Stage {
   double ce_weight = 0.0;           // kd, long: weight of next-token CE beside the KL
   IldLoss ild_loss = IldLoss::L2;   // ild
   TrainSelection train;
-  std::optional<RopeScaling> rope;  // required for long
+  std::optional<StageRope> rope;  // required for long
   std::optional<std::string> teacher;
 };
 

@@ -143,7 +143,7 @@ Stage read_stage(const Reader& r, const YAML::Node& n, const std::string& field)
     r.only_keys(rope, rf, {"type", "factor", "original"});
     for (const char* key : {"type", "factor", "original"})
       if (!rope[key]) r.fail(rf + "." + key, "missing");
-    s.rope = RopeScaling{r.text(rope["type"], rf + ".type"), r.number(rope["factor"], rf + ".factor"),
+    s.rope = StageRope{r.text(rope["type"], rf + ".type"), r.number(rope["factor"], rf + ".factor"),
                          r.count(rope["original"], rf + ".original", CountBase::Binary)};
   }
   if (n["teacher"]) s.teacher = r.text(n["teacher"], f("teacher"));
