@@ -3,12 +3,17 @@
 // against the mixer, bf16 against fp32, HF parameter names, generation against repeated forwards.
 #include <QtTest>
 
+#include <QTemporaryDir>
+
 #include <ATen/CPUGeneratorImpl.h>
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
 
 #include "core/infer/generate.h"
+#include "core/io/checkpoint.h"
+#include "core/model/model_io.h"
 #include "core/model/hybrid_model.h"
 #include "core/spec/error.h"
 
@@ -19,6 +24,7 @@ namespace {
 ModelConfig tiny_config(const std::string& family) {
   ModelConfig c;
   c.model_type = family;
+  c.architecture = family == "llama" ? "LlamaForCausalLM" : family == "qwen2" ? "Qwen2ForCausalLM" : "Qwen3ForCausalLM";
   c.vocab_size = 97;
   c.hidden_size = 32;
   c.intermediate_size = 64;
@@ -109,6 +115,25 @@ at::Tensor naive_attention(AttentionMixer& m, const at::Tensor& x, int64_t pos, 
       }
     }
   return lin(m.o_proj, out.view({B, T, H * D}));
+}
+
+// Rewrites the checkpoint's tensors through `edit`, then expects load_model to name `tensor`.
+void expectLoadError(const std::function<void(std::vector<std::pair<std::string, at::Tensor>>&)>& edit,
+                     const std::string& tensor) {
+  auto c = tiny_config("qwen2");
+  auto model = make_model(c);
+  std::vector<std::pair<std::string, at::Tensor>> tensors;
+  for (auto& p : model->named_parameters()) tensors.emplace_back(p.key(), p.value().detach());
+  edit(tensors);
+  QTemporaryDir tmp;
+  write_checkpoint(tmp.path().toStdString(), c, tensors);
+  try {
+    load_model(tmp.path().toStdString(), at::kFloat, at::kCPU);
+    QFAIL(("loaded a checkpoint with a bad " + tensor).c_str());
+  } catch (const IoError& e) {
+    QVERIFY2(std::string(e.what()).find(tensor) != std::string::npos, e.what());
+    QVERIFY2(!e.file().empty(), e.what());
+  }
 }
 
 }  // namespace
@@ -297,6 +322,34 @@ class TestTeacher : public QObject {
       const int64_t t = pick_token(logits, k3, gen);
       QVERIFY(t == 1 || t == 3 || t == 4);
     }
+  }
+
+  void saveLoadRoundTripGivesIdenticalLogits() {
+    for (auto& family : kFamilies) {
+      auto c = tiny_config(family);
+      auto model = make_model(c, 13);
+      QTemporaryDir tmp;
+      save_model(tmp.path().toStdString(), *model, c);
+      auto loaded = load_model(tmp.path().toStdString(), at::kFloat, at::kCPU);
+      auto ids = random_ids(2, 9, c.vocab_size, 14);
+      at::NoGradGuard no_grad;
+      QVERIFY(at::equal(loaded->forward(ids), model->forward(ids)));
+      auto bf16 = load_model(tmp.path().toStdString(), at::kBFloat16, at::kCPU);
+      QCOMPARE(bf16->output_weight().scalar_type(), at::kBFloat16);
+    }
+  }
+
+  void loadRejectsMissingExtraAndMisshapenTensors() {
+    const std::string victim = "model.layers.1.self_attn.k_proj.bias";
+    expectLoadError([&](auto& ts) {
+      ts.erase(std::remove_if(ts.begin(), ts.end(), [&](auto& t) { return t.first == victim; }), ts.end());
+    }, victim);
+    expectLoadError([&](auto& ts) {
+      for (auto& t : ts)
+        if (t.first == victim) t.second = at::zeros({t.second.size(0) + 1});
+    }, victim);
+    const std::string extra = "model.layers.0.self_attn.v_norm.weight";
+    expectLoadError([&](auto& ts) { ts.emplace_back(extra, at::ones({8})); }, extra);
   }
 
   void unknownMixerKindNamesLayer() {

@@ -1,0 +1,165 @@
+#include "views/main_window.h"
+
+#include <QAction>
+#include <QApplication>
+#include <QDir>
+#include <QDockWidget>
+#include <QFileDialog>
+#include <QLabel>
+#include <QMenuBar>
+#include <QMessageBox>
+#include <QSettings>
+#include <QStatusBar>
+#include <QTabWidget>
+
+#include "core/spec/error.h"
+#include "projects/store/project_store.h"
+#include "views/log_panel.h"
+#include "views/model_info_view.h"
+#include "views/planner_view.h"
+
+namespace hylo::views {
+
+static constexpr int kMaxRecent = 10;
+static const char* kRecentKey = "recent";
+
+MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
+  setWindowTitle(tr("HyLo Workbench"));
+  resize(1280, 820);
+
+  tabs_ = new QTabWidget;
+  tabs_->setDocumentMode(true);
+  model_view_ = new ModelInfoView;
+  planner_ = new PlannerView;
+  tabs_->addTab(model_view_, tr("Model"));
+  tabs_->addTab(planner_, tr("Planner"));
+  setCentralWidget(tabs_);
+
+  log_ = new LogPanel;
+  auto* dock = new QDockWidget(tr("Log"), this);
+  dock->setObjectName(QStringLiteral("log_dock"));
+  dock->setWidget(log_);
+  dock->setFeatures(QDockWidget::DockWidgetMovable | QDockWidget::DockWidgetClosable);
+  addDockWidget(Qt::BottomDockWidgetArea, dock);
+  resizeDocks({dock}, {140}, Qt::Vertical);
+
+  status_project_ = new QLabel;
+  status_model_ = new QLabel;
+  statusBar()->addWidget(status_project_);
+  statusBar()->addWidget(status_model_, 1);
+
+  connect(model_view_, &ModelInfoView::error_occurred, this, &MainWindow::show_error);
+  connect(model_view_, &ModelInfoView::message, log_, &LogPanel::info);
+  connect(planner_, &PlannerView::error_occurred, this, &MainWindow::show_error);
+  connect(planner_, &PlannerView::message, log_, &LogPanel::info);
+  build_menus();
+  update_status();
+  log_->info(tr("HyLo Workbench ready. Open a checkpoint (Ctrl+O) to inspect and plan it."));
+}
+
+MainWindow::~MainWindow() = default;
+
+void MainWindow::build_menus() {
+  QMenu* file = menuBar()->addMenu(tr("&File"));
+  QAction* open_ckpt = file->addAction(tr("Open &checkpoint..."), this, [this] {
+    const QString dir = QFileDialog::getExistingDirectory(this, tr("Open checkpoint folder"));
+    if (!dir.isEmpty()) open_checkpoint(dir);
+  });
+  open_ckpt->setShortcut(QKeySequence::Open);
+  file->addAction(tr("Open &project..."), this, [this] {
+    const QString dir = QFileDialog::getExistingDirectory(this, tr("Open project folder"));
+    if (!dir.isEmpty()) open_project(dir, false);
+  });
+  file->addAction(tr("&New project..."), this, [this] {
+    const QString dir = QFileDialog::getExistingDirectory(this, tr("Folder for the new project"));
+    if (!dir.isEmpty()) open_project(dir, true);
+  });
+  recent_menu_ = file->addMenu(tr("Open &recent"));
+  rebuild_recent_menu();
+  file->addSeparator();
+  QAction* quit = file->addAction(tr("&Quit"), qApp, &QApplication::closeAllWindows);
+  quit->setShortcut(QKeySequence::Quit);
+
+  QMenu* edit = menuBar()->addMenu(tr("&Edit"));
+  edit->addAction(planner_->undo_action());
+  edit->addAction(planner_->redo_action());
+
+  QMenu* view = menuBar()->addMenu(tr("&View"));
+  view->addAction(findChild<QDockWidget*>(QStringLiteral("log_dock"))->toggleViewAction());
+}
+
+bool MainWindow::open_checkpoint(const QString& dir) {
+  if (!model_view_->open(dir)) return false;  // the view has reported why
+  planner_->set_teacher(model_view_->config(), dir);
+  remember(QStringLiteral("checkpoint:") + QDir(dir).absolutePath());
+  update_status();
+  return true;
+}
+
+bool MainWindow::open_project(const QString& folder, bool create) {
+  try {
+    auto store = std::make_unique<store::ProjectStore>(
+        store::ProjectStore::open(folder.toStdString(), create));
+    const store::ProjectCounts c = store->counts();
+    project_ = std::move(store);
+    log_->info(tr("Project %1: %2 models, %3 plans, %4 runs, %5 evaluations")
+                   .arg(QString::fromStdString(project_->folder()))
+                   .arg(c.models)
+                   .arg(c.plans)
+                   .arg(c.runs)
+                   .arg(c.evals));
+    remember(QStringLiteral("project:") + QString::fromStdString(project_->folder()));
+    update_status();
+    return true;
+  } catch (const hylo::Error& e) {
+    show_error(create ? tr("Cannot create project") : tr("Cannot open project"),
+               QString::fromStdString(e.what()));
+  } catch (const std::exception& e) {
+    show_error(tr("Internal error"), QString::fromStdString(e.what()));
+  }
+  return false;
+}
+
+void MainWindow::show_error(const QString& title, const QString& message) {
+  log_->error(title + QStringLiteral(": ") + message);
+  auto* box = new QMessageBox(QMessageBox::Critical, title, message, QMessageBox::Ok, this);
+  box->setAttribute(Qt::WA_DeleteOnClose);
+  box->open();  // window-modal without a nested event loop: callers and tests keep running
+}
+
+QStringList MainWindow::recent() const {
+  return QSettings().value(kRecentKey).toStringList();
+}
+
+void MainWindow::remember(const QString& entry) {
+  QStringList list = recent();
+  list.removeAll(entry);
+  list.prepend(entry);
+  while (list.size() > kMaxRecent) list.removeLast();
+  QSettings().setValue(kRecentKey, list);
+  rebuild_recent_menu();
+}
+
+void MainWindow::rebuild_recent_menu() {
+  recent_menu_->clear();
+  const QStringList list = recent();
+  for (const QString& entry : list) {
+    const qsizetype colon = entry.indexOf(':');
+    const QString kind = entry.left(colon), path = entry.mid(colon + 1);
+    recent_menu_->addAction(tr("%1  (%2)").arg(path, kind), this, [this, kind, path] {
+      if (kind == QLatin1String("project")) open_project(path, false);
+      else open_checkpoint(path);
+    });
+  }
+  recent_menu_->setEnabled(!list.isEmpty());
+}
+
+void MainWindow::update_status() {
+  status_project_->setText(project_ ? tr("Project: %1").arg(QString::fromStdString(project_->folder()))
+                                    : tr("No project"));
+  status_model_->setText(model_view_->has_model()
+                             ? tr("Model: %1").arg(model_view_->checkpoint_dir())
+                             : tr("No model"));
+}
+
+}  // namespace hylo::views

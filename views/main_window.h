@@ -1,0 +1,59 @@
+// The workbench's main window (issue 3): File menu (checkpoints, projects, recent list), a tab per
+// view, a log dock and a status bar. Every hylo::Error from the core lands in a message box and
+// in the log; nothing a user opens can crash the window.
+#pragma once
+#include <QMainWindow>
+#include <memory>
+
+namespace hylo::store {
+class ProjectStore;
+}
+
+class QLabel;
+class QMenu;
+class QTabWidget;
+
+namespace hylo::views {
+
+class LogPanel;
+class ModelInfoView;
+class PlannerView;
+
+class MainWindow : public QMainWindow {
+  Q_OBJECT
+ public:
+  explicit MainWindow(QWidget* parent = nullptr);
+  ~MainWindow() override;
+
+  // False (and the error shown) when the folder is not a readable checkpoint / project.
+  bool open_checkpoint(const QString& dir);
+  bool open_project(const QString& folder, bool create);
+
+  LogPanel* log() const { return log_; }
+  ModelInfoView* model_view() const { return model_view_; }
+  PlannerView* planner() const { return planner_; }
+  QTabWidget* tabs() const { return tabs_; }
+  store::ProjectStore* project() const { return project_.get(); }
+  QStringList recent() const;  // "checkpoint:<dir>" / "project:<dir>", newest first
+
+ public slots:
+  // Non-blocking dialog (window-modal) plus a red log line.
+  void show_error(const QString& title, const QString& message);
+
+ private:
+  void build_menus();
+  void remember(const QString& entry);
+  void rebuild_recent_menu();
+  void update_status();
+
+  QTabWidget* tabs_;
+  LogPanel* log_;
+  ModelInfoView* model_view_;
+  PlannerView* planner_;
+  QMenu* recent_menu_ = nullptr;
+  QLabel* status_project_;
+  QLabel* status_model_;
+  std::unique_ptr<store::ProjectStore> project_;
+};
+
+}  // namespace hylo::views
