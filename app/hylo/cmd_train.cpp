@@ -94,19 +94,6 @@ std::string own_command_line() {
   return out;
 }
 
-std::vector<int> parse_gpus(const std::string& text) {
-  std::vector<int> out;
-  std::stringstream s(text);
-  std::string item;
-  while (std::getline(s, item, ',')) {
-    char* end = nullptr;
-    const long v = std::strtol(item.c_str(), &end, 10);
-    if (item.empty() || *end != '\0' || v < 0) throw hylo::ConfigError("not a GPU index: '" + item + "'", {}, "--gpus");
-    out.push_back(static_cast<int>(v));
-  }
-  return out;
-}
-
 // bf16 autocast by default on GPUs, fp32 on the CPU.
 bool bf16_autocast(const std::string& precision, const std::string& device) {
   if (precision.empty()) return device.rfind("cuda", 0) == 0;
@@ -116,7 +103,7 @@ bool bf16_autocast(const std::string& precision, const std::string& device) {
 }
 
 int run(Args& a) {
-  const std::vector<int> gpus = parse_gpus(a.gpus);
+  const std::vector<int> gpus = hylo::cli::parse_gpu_list(a.gpus);
   if (a.nproc < 1) throw hylo::ConfigError("must be >= 1", {}, "--nproc");
   if (!gpus.empty() && a.nproc > 1 && a.nproc != static_cast<int>(gpus.size()))
     throw hylo::ConfigError("--nproc and --gpus disagree on the number of ranks", {}, "--nproc");

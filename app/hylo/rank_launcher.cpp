@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <iterator>
+#include <sstream>
 
 #include "core/spec/error.h"
 
@@ -57,6 +58,19 @@ int exit_code_of(int status) {
 }
 
 }  // namespace
+
+std::vector<int> parse_gpu_list(const std::string& text) {
+  std::vector<int> out;
+  std::stringstream s(text);
+  std::string item;
+  while (std::getline(s, item, ',')) {
+    char* end = nullptr;
+    const long v = std::strtol(item.c_str(), &end, 10);
+    if (item.empty() || *end != '\0' || v < 0) throw ConfigError("not a GPU index: '" + item + "'", {}, "--gpus");
+    out.push_back(static_cast<int>(v));
+  }
+  return out;
+}
 
 std::vector<std::string> own_arguments() {
   std::ifstream in("/proc/self/cmdline", std::ios::binary);

@@ -9,6 +9,9 @@ namespace hylo::cli {
 // This process's command line, argv[0] first (from /proc/self/cmdline).
 std::vector<std::string> own_arguments();
 
+// "0,1,3" -> {0, 1, 3}; "" -> {}. Anything else is a ConfigError naming --gpus.
+std::vector<int> parse_gpu_list(const std::string& text);
+
 // Starts `ranks` children running `args` (argv[0] is replaced by this executable) without the
 // options --nproc and --gpus; with `gpus`, rank r gets `--device cuda:<gpus[r]>` instead of any
 // --device. SIGINT/SIGTERM are passed on to every child. When a rank fails the others are killed
