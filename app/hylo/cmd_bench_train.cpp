@@ -113,7 +113,8 @@ void run(Args a) {
     if (!comm->is_root()) continue;
     std::cerr << "step " << i + 1 << (i < a.warmup ? " (warmup)" : "") << ": " << dt << " s, loss " << loss << "\n";
   }
-  if (!comm->is_root()) return;
+  comm->finish();
+  if (env.rank != 0) return;
   const double tokens_per_s = static_cast<double>(a.batch * a.seq_len * a.steps * env.world) / timed_s;
   const double tflops = flops_per_token * tokens_per_s / 1e12 / env.world;  // per rank
   nlohmann::json r = {{"name", "bench train"},

@@ -144,6 +144,18 @@ bool Communicator::any(bool flag) {
   return t.item<int>() != 0;
 }
 
+void Communicator::finish() {
+  if (!group_) return;
+  if (!is_root()) {
+    group_->backend.reset();
+    group_->store->set("hylo/exit/" + std::to_string(rank()), std::vector<uint8_t>{1});
+  } else {
+    for (int r = 1; r < world(); ++r) group_->store->get("hylo/exit/" + std::to_string(r));
+    group_->backend.reset();
+  }
+  group_.reset();
+}
+
 std::vector<std::string> Communicator::gather_at_root(const std::string& key, const std::string& value) {
   if (world() == 1) return {value};
   const std::string base = "hylo/" + key + "/";

@@ -31,6 +31,9 @@ class Communicator {
   void average(std::map<std::string, double>& values);
   // True on every rank when it is true on one.
   bool any(bool flag);
+  // The last call of a run that went well: rank 0 hosts the store, so it waits until every other
+  // rank has closed its group (NCCL's watchdog polls the store until then) before closing its own.
+  void finish();
   // Each rank's string, in rank order, at rank 0 (the other ranks get an empty list).
   std::vector<std::string> gather_at_root(const std::string& key, const std::string& value);
 

@@ -349,9 +349,10 @@ TrainOutcome run_training(const TrainOptions& o, TrainObserver& obs) {
         save(stage_end ? "stage_end" : stop ? "signal" : at_max ? "max_steps" : "every");
         --stage_step;
       }
-      if (stop) return TrainOutcome::Stopped;
-      if (at_max && !stage_end) return TrainOutcome::MaxSteps;
-      if (at_max && si + 1 < recipe.stages.size()) return TrainOutcome::MaxSteps;
+      if (stop || (at_max && (!stage_end || si + 1 < recipe.stages.size()))) {
+        comm->finish();
+        return stop ? TrainOutcome::Stopped : TrainOutcome::MaxSteps;
+      }
     }
     resume_from.reset();
   }
@@ -360,6 +361,7 @@ TrainOutcome run_training(const TrainOptions& o, TrainObserver& obs) {
     for (auto& item : student->named_parameters()) weights.emplace_back(item.key(), item.value().detach().cpu());
     write_checkpoint((fs::path(o.out) / "final").string(), student->config(), weights, plan.student_tokenizer);
   }
+  comm->finish();
   return TrainOutcome::Finished;
 }
 

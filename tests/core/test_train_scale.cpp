@@ -167,6 +167,20 @@ class TestTrainScale : public QObject {
     QVERIFY(std::abs(j["mfu"].get<double>() - j["achieved_tflops"].get<double>() / 0.5) <= 1e-12);
     QVERIFY(j["peak_mem_bytes"].get<int64_t>() > 0);
     QVERIFY(std::isfinite(j["last_loss"].get<double>()));
+    QCOMPARE(j["ranks"].get<int>(), 1);
+  }
+
+  // Two Gloo ranks: rank 0 alone reports, counting the tokens of both.
+  void benchTrainWithTwoRanks() {
+    const fs::path out = root_ / "bench2.json";
+    Child c = run_hylo({"bench", "train", (root_ / "student").string(), "--seq-len", "16", "--steps", "2",
+                        "--warmup", "0", "--nproc", "2", "--json", out.string(), "--threads", "1"});
+    QCOMPARE(c.exit_code, 0);
+    std::ifstream in(out);
+    const auto j = nlohmann::json::parse(in);
+    QCOMPARE(j["ranks"].get<int>(), 2);
+    QCOMPARE(j["stage"].get<std::string>(), std::string("pretrain"));
+    QVERIFY(j["tokens_per_s"].get<double>() > 0);
   }
 };
 
