@@ -112,7 +112,8 @@ at::Tensor causal_attention(const at::Tensor& q, const at::Tensor& k, const at::
     auto future = at::ones({Tq, Tk}, q.options().dtype(at::kBool)).triu(Tk - Tq + 1);
     scores = scores.masked_fill(future, -std::numeric_limits<double>::infinity());
   }
-  auto probs = at::softmax(scores, -1, at::kFloat).to(q.scalar_type());
+  // Softmax in fp32 for 16-bit inputs, in fp64 for fp64 ones (finite-difference gradient checks).
+  auto probs = at::softmax(scores, -1, q.scalar_type() == at::kDouble ? at::kDouble : at::kFloat).to(q.scalar_type());
   return at::matmul(probs, vr);
 #endif
 }

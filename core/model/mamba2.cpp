@@ -89,7 +89,7 @@ at::Tensor Mamba2Mixer::forward(const at::Tensor& x, int64_t pos, LayerCache* ca
   auto Bm = repeat_slots(xbc.narrow(-1, x_channels(), b_channels()).view({B, T, b_channels() / N, N}), G);  // (B, T, G, N)
   auto Cm = xbc.narrow(-1, x_channels() + b_channels(), G * N).view({B, T, G, N});                      // (B, T, G, N)
   dt = at::softplus(dt + dt_bias);
-  auto A = -at::exp(A_log.to(at::kFloat));
+  auto A = -at::exp(A_log.to(xs.scalar_type() == at::kDouble ? at::kDouble : at::kFloat));
 
   ops::SeqResult ssd;
   if (sc && T == 1 && sc->state.defined()) {

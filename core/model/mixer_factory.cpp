@@ -3,6 +3,7 @@
 #include "core/model/hybrid_model.h"
 #include "core/model/layers.h"
 #include "core/model/mamba2.h"
+#include "core/model/mla.h"
 #include "core/spec/error.h"
 
 namespace hylo {
@@ -12,7 +13,7 @@ std::shared_ptr<Mixer> make_mixer(const LayerSpec& spec, const ModelConfig& conf
     case MixerKind::Attention:
       return std::make_shared<AttentionMixer>(spec.attention, config);
     case MixerKind::MLA:
-      break;
+      return std::make_shared<MlaMixer>(spec.mla, config, layer_index);
     case MixerKind::Mamba2:
       return std::make_shared<Mamba2Mixer>(spec.mamba2, config, layer_index);
     case MixerKind::GDN:
