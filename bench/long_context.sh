@@ -77,12 +77,17 @@ for model in "${LIST[@]}"; do
   i=$((i + 1))
   if (( share <= 0 )); then echo "long_context.sh: no time left for $model" >&2; continue; fi
   echo "== $model: contexts $CONTEXTS, time budget ${share}s" >&2
+  # A model that fails (not an OOM: those end its sweep inside hylo) is reported and skipped.
   "$HYLO" bench decode "$model" --context "$CONTEXTS" --device "$DEVICE" --dtype "$DTYPE" --chunk "$CHUNK" \
-    --tokens "$TOKENS" --warmup 1 --time-budget "$share" --json "$WORK/run_$i.json" > /dev/null
+    --tokens "$TOKENS" --warmup 1 --time-budget "$share" --json "$WORK/run_$i.json" > /dev/null ||
+    echo "long_context.sh: $model failed (exit $?); its figures are left out" >&2
 done
+shopt -s nullglob
+RUNS=("$WORK"/run_*.json)
+[[ ${#RUNS[@]} -gt 0 ]] || { echo "long_context.sh: no model ran" >&2; exit 1; }
 
 COMMIT=${HYLO_COMMIT:-$(git rev-parse HEAD 2>/dev/null || echo unknown)}
-python3 - "$OUT" "$GPU" "$COMMIT" "$0 --models $MODELS --contexts $CONTEXTS --budget $BUDGET" "$WORK"/run_*.json <<'PY'
+python3 - "$OUT" "$GPU" "$COMMIT" "$0 --models $MODELS --contexts $CONTEXTS --budget $BUDGET" "${RUNS[@]}" <<'PY'
 import datetime, json, os, sys
 
 out, gpu, commit, command, runs = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5:]
