@@ -4,8 +4,6 @@
 
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
 #include "app/hylo/command.h"
 #include "core/infer/engine.h"
@@ -29,15 +27,8 @@ void run(const Args& a) {
   auto model = hylo::load_model(a.in, dtype, at::kCPU);
   hylo::ModelConfig config = model->config();
   config.torch_dtype = dtype_name(dtype);
-  std::string tokenizer;
-  const auto tok_path = std::filesystem::path(a.in) / "tokenizer.json";
-  if (std::filesystem::is_regular_file(tok_path)) {
-    std::ifstream f(tok_path, std::ios::binary);
-    std::stringstream s;
-    s << f.rdbuf();
-    tokenizer = s.str();
-  }
-  hylo::save_model(a.out, *model, config, tokenizer);
+  const auto tokenizer = std::filesystem::path(a.in) / "tokenizer.json";
+  hylo::save_model(a.out, *model, config, std::filesystem::is_regular_file(tokenizer) ? tokenizer.string() : "");
   std::printf("%s: weights in %s\n", a.out.c_str(), config.torch_dtype.c_str());
 }
 

@@ -4,8 +4,6 @@
 #include <ATen/ATen.h>
 
 #include <cstdio>
-#include <fstream>
-#include <sstream>
 
 #include "app/hylo/command.h"
 #include "core/model/model_io.h"
@@ -29,10 +27,7 @@ void run(const Args& a) {
   config.torch_dtype = "float32";
   at::manual_seed(a.seed);
   hylo::HybridModel model(config);
-  std::ifstream in(tok.path(), std::ios::binary);
-  std::stringstream text;
-  text << in.rdbuf();
-  hylo::save_model(a.out, model, config, text.str());
+  hylo::save_model(a.out, model, config, tok.path());
   int64_t params = 0;
   for (const auto& p : model.parameters()) params += p.numel();
   std::printf("%s: %lld parameters (fp32), seed %lld\n", a.out.c_str(), static_cast<long long>(params),

@@ -49,7 +49,8 @@ if [[ ! -f "$WORK/data/manifest.json" ]]; then
   step "data: Brown corpus ($BROWN) -> plain text -> byte tokens"
   rm -rf "$WORK/brown-text" "$WORK/data"
   "$HYLO" data brown "$BROWN" -o "$WORK/brown-text"
-  "$HYLO" data tokenize "$WORK/brown-text" --tokenizer demo/tokenizer.json -o "$WORK/data" --eos-between-docs
+  "$HYLO" data tokenize "$WORK/brown-text" --tokenizer demo/tokenizer.json -o "$WORK/data" --eos-between-docs \
+    2> "$WORK/tokenize.log"
 fi
 
 step "init: random weights for $CONFIG (seed 0)"
