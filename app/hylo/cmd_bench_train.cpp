@@ -16,12 +16,12 @@
 #include <nlohmann/json.hpp>
 
 #include "app/hylo/command.h"
-#include "app/hylo/model_shapes.h"
 #include "app/hylo/rank_launcher.h"
 #include "core/infer/engine.h"
 #include "core/io/atomic_file.h"
 #include "core/spec/error.h"
 #include "core/spec/estimates.h"
+#include "core/spec/model_shapes.h"
 #include "core/spec/plan.h"
 #include "core/train/distributed.h"
 #include "core/train/optimizer.h"
@@ -60,7 +60,7 @@ void run(Args a) {
   if (!a.precision.empty() && a.precision != "bf16" && a.precision != "fp32")
     throw hylo::ConfigError("must be fp32 or bf16", {}, "--precision");
 
-  const hylo::ModelConfig sc = hylo::cli::shape_config(a.student);
+  const hylo::ModelConfig sc = hylo::model_shape(a.student, "student");
   std::cerr << "building student " << a.student << " (" << hylo::compact_name(sc) << ") with random weights\n";
   auto student = std::make_shared<hylo::HybridModel>(sc);
   student->to(device, at::kFloat);  // fp32 master weights
@@ -68,7 +68,7 @@ void run(Args a) {
   std::shared_ptr<hylo::HybridModel> teacher;
   double teacher_flops = 0;
   if (!a.teacher.empty()) {
-    const hylo::ModelConfig tc = hylo::cli::shape_config(a.teacher);
+    const hylo::ModelConfig tc = hylo::model_shape(a.teacher, "--teacher");
     if (tc.vocab_size != sc.vocab_size)
       throw hylo::ConfigError("teacher vocabulary " + std::to_string(tc.vocab_size) + " differs from the student's " +
                                   std::to_string(sc.vocab_size), a.teacher, "--teacher");
