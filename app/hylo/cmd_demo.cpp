@@ -154,13 +154,14 @@ int64_t recipe_steps(const hylo::Recipe& r) {
 }
 
 // Distils one student, drawing a bar from the trainer's JSON lines; returns the run folder.
-fs::path distil(const Options& o, const std::string& label, const fs::path& student, const fs::path& data,
+fs::path distil(const std::string& label, const fs::path& teacher, const fs::path& student, const fs::path& data,
                 const fs::path& run_dir, const fs::path& project, const hylo::Recipe& recipe, DemoRow& row) {
   ProgressBar bar(label);
   const int64_t total = recipe_steps(recipe);
   std::string stage_kind;
-  run_step({"train", recipe.source_path, "--student", student.string(), "--data", data.string(), "--out",
-            run_dir.string(), "--project", project.string()},
+  // --teacher: the plan names demo/teacher, which is not the teacher when a random one stands in.
+  run_step({"train", recipe.source_path, "--student", student.string(), "--teacher", teacher.string(), "--data",
+            data.string(), "--out", run_dir.string(), "--project", project.string()},
            {[&](const std::string& line) {
               auto j = nlohmann::json::parse(line, nullptr, false);
               if (j.is_discarded() || !j.contains("event")) return;
@@ -258,7 +259,7 @@ void run_demo(Options o) {
     row.layers = hylo::compact_name(student_config);
     row.kv_percent = 100.0 * hylo::kv_fraction(student_config, teacher_config);
     find_or_add_model(store, hylo::store::ModelKind::Student, name + " (upcycled)", student);
-    const fs::path run = distil(o, "distil " + name, student, data, session / "runs" / stem, project, recipe, row);
+    const fs::path run = distil("distil " + name, link, student, data, session / "runs" / stem, project, recipe, row);
     find_or_add_model(store, hylo::store::ModelKind::Student, name + " (distilled)", run / "final");
     niah(o, "NIAH " + name, run / "final", project, session / ("niah-" + stem + ".json"), row);
     rows.push_back(row);

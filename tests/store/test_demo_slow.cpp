@@ -81,6 +81,7 @@ class TestDemo : public QObject {
                           << "checkpoint: {every: 1000, keep: 1}\n";
     const fs::path project = work_ / ("project-" + plan.toStdString());
     run({"train", QString::fromStdString(recipe.string()), "--student", QString::fromStdString(student.string()),
+         "--teacher", QString::fromStdString(teacher_.string()),
          "--out", QString::fromStdString((work_ / ("run-" + plan.toStdString())).string()), "--project",
          QString::fromStdString(project.string())});
 
