@@ -50,7 +50,7 @@ std::pair<at::Tensor, at::Tensor> MlaCache::append(const at::Tensor& latent, con
   const int64_t capacity = buf_.defined() ? buf_.size(1) : 0;
   if (needed > capacity) {
     // Geometric growth: appending one token costs amortised O(1) copies.
-    auto grown = at::empty({batch_, std::max<int64_t>({needed, 2 * capacity, 64}), rank_ + rope_dim_},
+    auto grown = at::empty({batch_, std::max<int64_t>({needed, reserved_, 2 * capacity, 64}), rank_ + rope_dim_},
                            at::TensorOptions().dtype(dtype_).device(device_));
     if (length_ > 0) grown.narrow(1, 0, length_).copy_(buf_.narrow(1, 0, length_));
     buf_ = grown;
@@ -170,17 +170,19 @@ at::Tensor MlaMixer::attend_absorbed(const at::Tensor& q_nope, const at::Tensor&
   auto W_uk = W.narrow(1, 0, nope);                 // (Hkv, nope, r)
   auto W_uv = W.narrow(1, nope, s_.v_head_dim);     // (Hkv, v, r)
   // Query head h belongs to KV head h / rep: group the heads to multiply by their KV head's block.
-  auto q_latent = at::matmul(q_nope.reshape({B, Hkv, rep * T, nope}), W_uk).view({B, H, T, r});
-  auto c = latent.unsqueeze(1);                     // (B, 1, Tk, r)
-  auto scores = at::matmul(q_latent, c.transpose(-1, -2)) + at::matmul(q_rope, k_rope.unsqueeze(1).transpose(-1, -2));
-  scores = scores * softmax_scale_;                 // (B, H, T, Tk)
+  auto q_latent = at::matmul(q_nope.reshape({B, Hkv, rep * T, nope}), W_uk).view({B, H * T, r});
+  // All heads' rows against the cache in one (B, H*T, Tk) product: the latent is read once, never
+  // broadcast to a per-head copy (a broadcasting matmul would materialise H copies of the cache).
+  auto scores = at::bmm(q_latent, latent.transpose(1, 2)) +
+                at::bmm(q_rope.reshape({B, H * T, s_.qk_rope_head_dim}), k_rope.transpose(1, 2));
+  scores = (scores * softmax_scale_).view({B, H, T, Tk});
   if (T > 1) {
     auto future = at::ones({T, Tk}, scores.options().dtype(at::kBool)).triu(Tk - T + 1);
     scores = scores.masked_fill(future, -std::numeric_limits<double>::infinity());
   }
   const auto acc = q_nope.scalar_type() == at::kDouble ? at::kDouble : at::kFloat;
   auto probs = at::softmax(scores, -1, acc).to(q_nope.scalar_type());
-  auto context = at::matmul(probs, c);              // (B, H, T, r)
+  auto context = at::bmm(probs.view({B, H * T, Tk}), latent);  // (B, H*T, r)
   return at::matmul(context.view({B, Hkv, rep * T, r}), W_uv.transpose(-1, -2)).view({B, H, T, s_.v_head_dim});
 }
 

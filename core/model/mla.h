@@ -6,6 +6,7 @@
 #include <ATen/ATen.h>
 #include <torch/nn/modules/linear.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <memory>
 #include <utility>
@@ -29,6 +30,7 @@ class MlaCache : public LayerCache {
   int64_t bytes() const override;  // B * length * (r + dr) * dtype_bytes
   std::string kind() const override { return "mla_latent"; }
   void reset() override { length_ = 0; }
+  void reserve(int64_t tokens) override { reserved_ = std::max(reserved_, tokens); }
 
  private:
   int64_t batch_, rank_, rope_dim_;
@@ -36,6 +38,7 @@ class MlaCache : public LayerCache {
   at::Device device_;
   at::Tensor buf_;  // (B, capacity, r + dr)
   int64_t length_ = 0;
+  int64_t reserved_ = 0;
 };
 
 // How one decoded token attends to the cache: Expanded up-projects every cached latent to per-head
