@@ -1,9 +1,8 @@
 // `hylo init-random <shape|plan|config> --out <dir>`: a checkpoint folder with random weights (HF's
 // init: N(0, 0.02) matrices, unit norms) for a named shape (core/spec/model_shapes.h), a layer plan
 // or a config.json, so benchmarks and GUI sessions can start without downloading a model.
-#include <fstream>
+#include <filesystem>
 #include <iostream>
-#include <sstream>
 
 #include "app/hylo/command.h"
 #include "core/infer/engine.h"
@@ -23,18 +22,12 @@ void run_init(const InitArgs& a) {
   const auto dtype = hylo::parse_dtype(a.dtype, "--dtype");
   auto config = hylo::model_shape(a.model);
   config.torch_dtype = dtype == at::kFloat ? "float32" : dtype == at::kHalf ? "float16" : "bfloat16";
-  std::string tokenizer_json;
-  if (!a.tokenizer.empty()) {
-    std::ifstream in(a.tokenizer, std::ios::binary);
-    if (!in) throw hylo::IoError("cannot read the tokenizer", a.tokenizer, "--tokenizer");
-    std::ostringstream ss;
-    ss << in.rdbuf();
-    tokenizer_json = ss.str();
-  }
+  if (!a.tokenizer.empty() && !std::filesystem::is_regular_file(a.tokenizer))
+    throw hylo::IoError("no such tokenizer file", a.tokenizer, "--tokenizer");
   at::manual_seed(a.seed);
   hylo::HybridModel model(config);
   model.to(dtype);
-  hylo::save_model(a.out, model, config, tokenizer_json);
+  hylo::save_model(a.out, model, config, a.tokenizer);  // copies the tokenizer file
   std::cerr << "wrote " << a.out << ": " << hylo::compact_name(config) << ", "
             << hylo::weight_bytes(model) << " bytes of " << a.dtype << " weights\n";
 }
