@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "app/hylo/command.h"
+#include "app/hylo/plan_suggest.h"
 #include "core/spec/error.h"
 #include "core/spec/estimates.h"
 #include "core/spec/plan.h"
@@ -187,6 +188,7 @@ void setup_plan(CLI::App& root) {
   est->add_option("--dtype", args->dtype, "Weights and caches: bf16, fp16, fp32, fp8")->capture_default_str();
   est->add_option("--state-dtype", args->state_dtype, "Recurrent states (default: --dtype)");
   est->callback([args] { run_estimate(*args); });
+  hylo::cli::add_plan_suggest(plan);
 }
 
 }  // namespace

@@ -104,7 +104,9 @@ Plan validate(const TrainOptions& o, int world) {
   }
 
   std::string main = o.data.empty() ? (r.data.train ? r.resolve(*r.data.train) : std::string()) : o.data;
-  for (auto& e : r.data.sources()) {
+  const std::vector<MixtureEntry> entries = r.data.sources();
+  for (size_t k = 0; k < entries.size(); ++k) {
+    const MixtureEntry& e = entries[k];
     SamplerSource src;
     src.ratio = e.ratio;
     if (e.synthetic) {
@@ -115,7 +117,9 @@ Plan validate(const TrainOptions& o, int world) {
         p.tokenizer = std::make_unique<Tokenizer>(Tokenizer::from_file(p.student_tokenizer));
       }
     } else {
-      std::string path = e.manifest ? r.resolve(*e.manifest) : main;
+      // The main corpus (the first entry when data.train is set) is what --data names, when given.
+      const bool is_main = k == 0 && r.data.train;
+      std::string path = is_main ? main : e.manifest ? r.resolve(*e.manifest) : main;
       if (path.empty()) throw ConfigError("no training data: give data.train or --data", r.source_path, "data.train");
       if (!fs::exists(manifest_path(path))) throw IoError("data manifest not found", manifest_path(path), "data.train");
       auto set = std::make_shared<ShardSet>(ShardSet::open(path));
