@@ -243,7 +243,7 @@ void CurvesView::rebuild_graphs() {
     if (!rc.shown) continue;
     rc.raw = plot_->addGraph();
     QColor faint = rc.color;
-    faint.setAlpha(smoothing_ > 0 ? 60 : 255);
+    faint.setAlpha(smoothing_ > 0 ? 90 : 255);
     rc.raw->setPen(QPen(faint, 1));
     rc.raw->removeFromLegend();
     rc.raw->setAdaptiveSampling(true);
