@@ -1,0 +1,31 @@
+#!/bin/sh
+# A stand-in for `hylo` in GUI tests that need a child process but not a real trainer.
+#   devices --json          two devices
+#   train ... (FAKE_TRAIN=die)   three steps of run $FAKE_RUN, an error on stderr, exit 3
+#   train ... (FAKE_TRAIN=slow)  steps until SIGTERM, then a checkpoint event and exit 0
+case "$1" in
+  devices)
+    echo '[{"id":"cpu","name":"Fake CPU","total_bytes":17179869184,"free_bytes":8589934592,"threads":2},{"id":"cuda:0","name":"Fake H100","total_bytes":85899345920,"free_bytes":80000000000,"threads":0}]'
+    ;;
+  train)
+    echo '{"event":"stage","idx":0,"kind":"kd","seq_len":2048,"steps":10}'
+    if [ "$FAKE_TRAIN" = die ]; then
+      for s in 1 2 3; do
+        echo "{\"event\":\"step\",\"run\":$FAKE_RUN,\"stage\":0,\"step\":$s,\"tokens\":$((s * 2048)),\"wall_s\":$s,\"metrics\":{\"loss\":3.0}}"
+      done
+      echo "train: stages[0].data: shard 3 is truncated" >&2
+      exit 3
+    fi
+    trap 'echo "{\"event\":\"checkpoint\",\"step\":2,\"path\":\"ckpt-2\"}"; exit 0' TERM
+    s=0
+    while true; do
+      s=$((s + 1))
+      echo "{\"event\":\"step\",\"run\":$FAKE_RUN,\"stage\":0,\"step\":$s,\"tokens\":$((s * 2048)),\"wall_s\":$s,\"metrics\":{\"loss\":3.0}}"
+      sleep 0.1
+    done
+    ;;
+  *)
+    echo "fake hylo: unknown command $1" >&2
+    exit 1
+    ;;
+esac
