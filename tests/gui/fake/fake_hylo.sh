@@ -3,6 +3,7 @@
 #   devices --json          two devices
 #   train ... (FAKE_TRAIN=die)   three steps of run $FAKE_RUN, an error on stderr, exit 3
 #   train ... (FAKE_TRAIN=slow)  steps until SIGTERM, then a checkpoint event and exit 0
+#   worker                  fake_worker.py beside this script
 case "$1" in
   devices)
     echo '[{"id":"cpu","name":"Fake CPU","total_bytes":17179869184,"free_bytes":8589934592,"threads":2},{"id":"cuda:0","name":"Fake H100","total_bytes":85899345920,"free_bytes":80000000000,"threads":0}]'
@@ -23,6 +24,9 @@ case "$1" in
       echo "{\"event\":\"step\",\"run\":$FAKE_RUN,\"stage\":0,\"step\":$s,\"tokens\":$((s * 2048)),\"wall_s\":$s,\"metrics\":{\"loss\":3.0}}"
       sleep 0.1
     done
+    ;;
+  worker)
+    exec python3 "$(dirname "$0")/fake_worker.py"
     ;;
   *)
     echo "fake hylo: unknown command $1" >&2
