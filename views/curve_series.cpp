@@ -27,6 +27,12 @@ void CurveSeries::append(double s, double t, double w, double v) {
   tokens.push_back(t);
   wall.push_back(w);
   value.push_back(v);
+  if (!std::isfinite(v)) return;
+  if (stats_.count == 0) stats_.min = stats_.max = v;
+  stats_.min = std::min(stats_.min, v);
+  stats_.max = std::max(stats_.max, v);
+  stats_.last = v;
+  ++stats_.count;
 }
 
 const std::vector<double>& CurveSeries::x(CurveAxis a) const {
@@ -44,19 +50,6 @@ std::vector<double> CurveSeries::smoothed(double weight) const {
   out.reserve(value.size());
   for (double v : value) out.push_back(ema.push(v));
   return out;
-}
-
-CurveSeries::Stats CurveSeries::stats() const {
-  Stats s;
-  for (double v : value) {
-    if (!std::isfinite(v)) continue;
-    if (s.count == 0) s.min = s.max = v;
-    s.min = std::min(s.min, v);
-    s.max = std::max(s.max, v);
-    s.last = v;
-    ++s.count;
-  }
-  return s;
 }
 
 long CurveSeries::nearest(CurveAxis a, double x_at) const {

@@ -25,7 +25,8 @@ class EmaSmoother {
   double w_ = 0, m_ = 0, d_ = 0;
 };
 
-struct CurveSeries {
+class CurveSeries {
+ public:
   std::vector<double> step, tokens, wall, value;
 
   std::size_t size() const { return value.size(); }
@@ -38,9 +39,12 @@ struct CurveSeries {
     double min = 0, max = 0, last = 0;
     std::size_t count = 0;
   };
-  Stats stats() const;  // over finite values; count 0 when there are none
+  const Stats& stats() const { return stats_; }  // over finite values, kept up to date on append
   // Index of the point whose x is nearest `x` (x is sorted for every axis); -1 when empty.
   long nearest(CurveAxis a, double x) const;
+
+ private:
+  Stats stats_;
 };
 
 }  // namespace hylo::views

@@ -155,7 +155,12 @@ RunsView::RunsView(QWidget* parent)
   update_buttons();
 }
 
-RunsView::~RunsView() = default;
+RunsView::~RunsView() {
+  if (devices_proc_->state() != QProcess::NotRunning) {  // a device query outliving the window is moot
+    devices_proc_->kill();
+    devices_proc_->waitForFinished(2000);
+  }
+}
 
 bool RunsView::set_project(const QString& folder) {
   clear_project();

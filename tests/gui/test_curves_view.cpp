@@ -5,6 +5,7 @@
 #include <QProcess>
 #include <QTableWidget>
 #include <QTemporaryDir>
+#include <algorithm>
 #include <cmath>
 #include <qcustomplot.h>
 #include <QtTest>
@@ -100,6 +101,10 @@ class TestCurvesView : public QObject {
     view.hover_at(61.2);
     QVERIFY2(view.hover_text().contains(QString::number(s->value[61], 'g', 6)), qPrintable(view.hover_text()));
     QCOMPARE(view.stats_table()->item(0, 4)->text(), QString("130"));
+    const auto [lo, hi] = std::minmax_element(s->value.begin(), s->value.end());
+    QCOMPARE(view.stats_table()->item(0, 1)->text(), QString::number(*lo, 'g', 6));
+    QCOMPARE(view.stats_table()->item(0, 2)->text(), QString::number(*hi, 'g', 6));
+    QCOMPARE(view.stats_table()->item(0, 3)->text(), QString::number(s->value.back(), 'g', 6));
     save_screenshot(&view, "curves");
   }
 
