@@ -17,6 +17,9 @@ fi
 missing=()
 for p in "${PACKAGES[@]}"; do
   [[ -z "$p" ]] && continue
+  # Node.js from NodeSource bundles npm; Debian's npm package then conflicts, so a working
+  # command counts as installed for these two.
+  if [[ "$p" == nodejs || "$p" == npm ]] && command -v "${p/nodejs/node}" >/dev/null; then continue; fi
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
 if [[ ${#missing[@]} -eq 0 ]]; then

@@ -1,0 +1,44 @@
+// Training objectives computed from hidden states.
+//
+// distill_loss: next-token CE and KD (KL(teacher || student) at temperature T, scaled by T^2) taken
+// from the final hidden states, a chunk of tokens at a time: only (chunk, V) logits ever exist, in
+// the forward and in the backward. The gradients are formed chunk by chunk during the forward pass
+// (the softmax is at hand there) and scaled by the incoming gradient in the backward.
+//
+// ild_loss: intermediate-layer distillation, sum over layers of d(h_s, h_t) + d(a_s, a_t) for the
+// layer outputs h and the mixer outputs a.
+#pragma once
+#include <ATen/ATen.h>
+
+#include <cstdint>
+#include <vector>
+
+#include "core/spec/recipe.h"
+
+namespace hylo {
+
+struct DistillInputs {
+  at::Tensor student_hidden;  // (N, C), differentiable
+  at::Tensor student_head;    // (V, C) lm_head weight, differentiable when it trains
+  at::Tensor teacher_hidden;  // (N, C) or undefined (no KD term)
+  at::Tensor teacher_head;    // (V, C) or undefined
+  at::Tensor targets;         // (N) int64 next tokens; undefined when ce_weight == 0
+  double temperature = 1.0;
+  double kd_weight = 1.0;     // weight of T^2 * KL
+  double ce_weight = 0.0;     // weight of CE
+  int64_t chunk_tokens = 0;   // tokens per chunk; 0: as many as keep one (chunk, V) fp32 tensor <= 256 MiB
+};
+
+struct DistillLoss {
+  at::Tensor loss;  // kd_weight * kd + ce_weight * ce, differentiable; scalar fp32
+  double kd = 0;    // mean over tokens of T^2 * KL(p_t || q_s)  (0 without a teacher)
+  double ce = 0;    // mean over tokens of -log q_s(target)  (0 without targets)
+};
+
+DistillLoss distill_loss(const DistillInputs& in);
+
+// The per-layer term: l2 = mean over tokens of ||x - y||_2 (over the channel dim);
+// l2_squared = mean over all elements of (x - y)^2.
+at::Tensor ild_distance(const at::Tensor& x, const at::Tensor& y, IldLoss kind);
+
+}  // namespace hylo
