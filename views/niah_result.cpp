@@ -4,6 +4,8 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 
+#include <limits>
+
 #include "core/spec/error.h"
 
 namespace hylo::views {
@@ -18,8 +20,9 @@ static QJsonArray array_field(const QJsonObject& o, const char* key, const QStri
   return v.toArray();
 }
 
+// `nulls_ok`: a null cell reads as NaN (`hylo eval niah --no-loglik` writes null log-likelihoods).
 static std::vector<std::vector<double>> grid(const QJsonArray& rows, std::size_t n_rows, std::size_t n_cols,
-                                             const char* key, const QString& origin) {
+                                             const char* key, const QString& origin, bool nulls_ok = false) {
   if (std::size_t(rows.size()) != n_rows)
     fail(origin, key, QObject::tr("has %1 rows for %2 lengths").arg(rows.size()).arg(n_rows));
   std::vector<std::vector<double>> out;
@@ -31,6 +34,10 @@ static std::vector<std::vector<double>> grid(const QJsonArray& rows, std::size_t
       fail(origin, field, QObject::tr("has %1 values for %2 depths").arg(row.size()).arg(n_cols));
     std::vector<double> r;
     for (const QJsonValue& v : row) {
+      if (nulls_ok && v.isNull()) {
+        r.push_back(std::numeric_limits<double>::quiet_NaN());
+        continue;
+      }
       if (!v.isDouble()) fail(origin, field, QObject::tr("holds a value that is not a number"));
       r.push_back(v.toDouble());
     }
@@ -62,7 +69,7 @@ NiahResult NiahResult::from_json(const QByteArray& json, const QString& origin) 
   if (r.lengths.empty() || r.depths.empty()) fail(origin, "lengths", QObject::tr("empty grid"));
   r.score = grid(array_field(o, "score", origin), r.lengths.size(), r.depths.size(), "score", origin);
   if (o.contains("loglik"))
-    r.loglik = grid(array_field(o, "loglik", origin), r.lengths.size(), r.depths.size(), "loglik", origin);
+    r.loglik = grid(array_field(o, "loglik", origin), r.lengths.size(), r.depths.size(), "loglik", origin, true);
   const QJsonObject kv = o.value("kv_bytes").toObject();
   for (auto it = kv.begin(); it != kv.end(); ++it) {
     bool ok = false;

@@ -15,7 +15,7 @@ struct NiahResult {
   std::vector<std::int64_t> lengths;
   std::vector<double> depths;              // percent, 0 = needle at the start
   std::vector<std::vector<double>> score;  // [length][depth], 0..1
-  std::vector<std::vector<double>> loglik; // [length][depth]; empty when not stored
+  std::vector<std::vector<double>> loglik; // [length][depth]; empty when not stored, NaN cells when null
   std::map<std::int64_t, double> kv_bytes; // measured cache bytes by context length
   int trials = 0;
   double time_s = 0;

@@ -247,7 +247,8 @@ void NiahView::hover_at(int map, double x, double y) {
                      .arg(r.depths[std::size_t(j)])
                      .arg(mode_box_->currentIndex() == int(Mode::Difference) ? tr("difference") : tr("score"))
                      .arg(p.values[std::size_t(i)][std::size_t(j)], 0, 'f', 3);
-  if (!r.loglik.empty() && mode_box_->currentIndex() != int(Mode::Difference))
+  if (!r.loglik.empty() && std::isfinite(r.loglik[std::size_t(i)][std::size_t(j)]) &&
+      mode_box_->currentIndex() != int(Mode::Difference))
     text += tr(", log-likelihood per needle token %1").arg(r.loglik[std::size_t(i)][std::size_t(j)], 0, 'f', 3);
   hover_->setText(text);
 }

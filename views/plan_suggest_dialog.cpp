@@ -103,9 +103,8 @@ void PlanSuggestDialog::run() {
   QFile::remove(tmp_.filePath(QStringLiteral("suggested.yaml")));  // a stale file must not pass for a result
   last_error_.clear();
   cancelled_ = false;
-  output_->clear();
   const QStringList args = arguments();
-  output_->appendPlainText(QStringLiteral("$ hylo ") + args.join(QLatin1Char(' ')));
+  output_->setPlainText(QStringLiteral("$ hylo ") + args.join(QLatin1Char(' ')) + QLatin1Char('\n'));
   status_->setText(tr("Scoring the teacher's layers..."));
   budget_->setEnabled(false);
   linear_->setEnabled(false);

@@ -1,5 +1,7 @@
 #include "views/probe_view.h"
 
+#include <algorithm>
+
 #include <QFile>
 #include <QFileDialog>
 #include <QFormLayout>
@@ -206,6 +208,8 @@ void ProbeView::show_result(const QJsonObject& r) {
     label->setColor(QColor("#b05a00"));
   }
   plot_->rescaleAxes();
+  // Losses are >= 0: from 0 up with headroom, so a flat stretch never hides on the frame.
+  plot_->yAxis->setRange(0, std::max(1e-3, plot_->yAxis->range().upper * 1.1));
   plot_->replot();
   const QJsonObject mem = r.value("memory").toObject();
   numbers_->setText(tr("%1 tokens · prefill %2 s · decode %3 s · weights %4 · KV %5 · state %6 · activations %7")

@@ -1,13 +1,18 @@
-// End to end under a real X server (ctest runs it through xvfb-run, QT_QPA_PLATFORM=xcb): the
-// workbench's main window on a test project and teacher, a REAL mouse drag with xdotool of `MLA`
-// from the palette onto layer 3 (X events through Qt's xcb plugin, QDrag's own loop included),
-// then: the plan file saved by the window changed, the KV estimate label changed, and a run's
-// curve grows while another process writes its metrics. Screenshots of every tab (QWidget::grab)
-// and of the whole screen (ImageMagick `import -window root`) go to $HYLO_BINARY_DIR/screenshots/.
+// End to end under a real X server (ctest runs it through xvfb-run, QT_QPA_PLATFORM=xcb).
+// 1. The workbench's main window (what hylo-workbench shows) on a test project and teacher: a REAL
+//    mouse drag with xdotool of `MLA` from the palette onto layer 3 (X events through Qt's xcb
+//    plugin, QDrag's own loop included); the plan file the window saves changed and the KV estimate
+//    label changed.
+// 2. The Runs tab starts the real `hylo train` on a tiny random Llama (CPU, pretrain stage); the
+//    Curves tab shows its loss curve growing while it trains, and the run ends finished.
+// 3. The real `hylo-workbench` executable opens the same project on the same display.
+// Screenshots of every tab (QWidget::grab) and of the screen (ImageMagick `import -window root`)
+// go to $HYLO_BINARY_DIR/screenshots/.
 #include <QDir>
 #include <QFile>
 #include <QListView>
 #include <QListWidget>
+#include <QPlainTextEdit>
 #include <QProcess>
 #include <QTabWidget>
 #include <QTemporaryDir>
@@ -16,11 +21,14 @@
 #include "core/spec/plan.h"
 #include "projects/store/project_store.h"
 #include "tests/gui/screenshot.h"
+#include "tests/gui/tiny_training.h"
 #include "views/curves_view.h"
 #include "views/main_window.h"
 #include "views/mixer_palette.h"
 #include "views/plan_estimates_panel.h"
 #include "views/planner_view.h"
+#include "views/runs_view.h"
+#include "views/train_process.h"
 
 using namespace hylo;
 using namespace hylo::views;
@@ -36,6 +44,8 @@ static QString screenshot_dir() {
 class TestE2E : public QObject {
   Q_OBJECT
  private slots:
+  void initTestCase() { qputenv("HYLO_BIN", qgetenv("HYLO_BINARY_DIR") + "/app/hylo"); }
+
   void drag_mla_and_watch_a_curve() {
     if (QGuiApplication::platformName() != QLatin1String("xcb"))
       QSKIP("needs a real X server: ctest runs this through xvfb-run with QT_QPA_PLATFORM=xcb");
@@ -47,12 +57,13 @@ class TestE2E : public QObject {
     QVERIFY(cfg.open(QIODevice::WriteOnly));
     cfg.write(kLlama1B);
     cfg.close();
+    // An earlier run that died: the window lists it beside the new one.
     auto store = store::ProjectStore::open(project.toStdString(), true);
     store::RunRecord rec;
-    rec.name = "tiny-kd";
+    rec.name = "died-early";
     const std::int64_t run = store.add_run(rec);
     store.mark_run_started(run, 1, "hylo train");
-    store.add_run_stage({run, 0, "kd", 0});
+    store.mark_run_ended(run, store::RunState::Failed, 1, "stages[0].data: shard 3 is truncated");
 
     MainWindow w;
     w.resize(1400, 900);
@@ -101,22 +112,62 @@ class TestE2E : public QObject {
     QDir().mkpath(screenshot_dir());
     QProcess::execute("import", {"-window", "root", screenshot_dir() + "/e2e_screen.png"});
 
-    // A writer process appends metrics; the Curves tab grows while it runs.
+    // A tiny CPU run through the real trainer; the Curves tab follows it.
+    const QString tiny = dir.filePath("tiny-llama"), data = dir.filePath("tiny-data");
+    QVERIFY(testing::write_tiny_llama(tiny, 3));
+    QVERIFY(testing::write_tiny_data(data, 200, 4));
+    w.runs()->set_recipe_text(QStringLiteral("teacher: %1\ndata: {train: %2, seed: 5}\ncheckpoint: {every: 100, keep: 1}\n"
+                                             "stages:\n  - {kind: pretrain, seq_len: 16, steps: 300, lr: 1e-2, train: all, warmup: 0}\n")
+                                  .arg(tiny, data));
+    w.runs()->set_student_dir(tiny);
+    w.runs()->set_out_dir(dir.filePath("runs/tiny"));
+    w.tabs()->setCurrentWidget(w.runs());
+    QVERIFY(w.runs()->start(false));
+    QTRY_VERIFY_WITH_TIMEOUT(w.runs()->trainer()->run_id().has_value(), 60000);
+    const std::int64_t trained = *w.runs()->trainer()->run_id();
     w.tabs()->setCurrentWidget(w.curves());
-    QProcess writer;
-    writer.start(HYLO_STORE_WRITER, {project, QString::number(run), "3000", "50"});
-    QVERIFY(writer.waitForStarted());
-    std::size_t seen_first = 0;
-    QTRY_VERIFY_WITH_TIMEOUT((w.curves()->series(run, "loss") && (seen_first = w.curves()->series(run, "loss")->size()) > 0), 10000);
-    QTRY_VERIFY_WITH_TIMEOUT(writer.state() == QProcess::NotRunning, 60000);
-    QTRY_COMPARE_WITH_TIMEOUT(w.curves()->series(run, "loss")->size(), std::size_t(1500), 5000);
-    QVERIFY(seen_first < 1500);  // seen part-way: the curve grew live
-    for (int i = 0; i < w.tabs()->count(); ++i) {
-      QWidget* tab = w.tabs()->widget(i);
-      w.tabs()->setCurrentWidget(tab);
-      QTest::qWait(150);
-      save_screenshot(&w, "e2e_tab_" + w.tabs()->tabText(w.tabs()->indexOf(tab)).toLower());
+    std::vector<std::size_t> sizes;  // the curve's length at each look while the trainer runs
+    while (w.runs()->trainer()->running()) {
+      QTest::qWait(100);
+      const CurveSeries* c = w.curves()->series(trained, "loss");
+      if (c && (sizes.empty() || c->size() != sizes.back())) sizes.push_back(c->size());
     }
+    QVERIFY2(w.runs()->status_text().startsWith("Finished"), qPrintable(w.runs()->status_text() + "\n" +
+                                                                         w.runs()->run_log()->toPlainText()));
+    QTRY_COMPARE_WITH_TIMEOUT(w.curves()->series(trained, "loss")->size(), std::size_t(300), 5000);
+    qInfo("loss curve lengths seen while training: %s", qPrintable([&] {
+            QStringList l;
+            for (std::size_t n : sizes) l << QString::number(n);
+            return l.join(' ');
+          }()));
+    QVERIFY2(sizes.size() >= 2 && sizes.front() < 300, "the curve must be seen part-way and growing");
+    const CurveSeries* loss = w.curves()->series(trained, "loss");
+    QVERIFY2(loss->value.back() < loss->value.front(), "a learnable pattern: the loss falls");
+    QTRY_VERIFY_WITH_TIMEOUT(w.runs()->table()->findItems("finished", Qt::MatchExactly).size() == 1, 5000);
+
+    for (int i = 0; i < w.tabs()->count(); ++i) {
+      w.tabs()->setCurrentIndex(i);
+      QTest::qWait(150);
+      save_screenshot(&w, "e2e_tab_" + w.tabs()->tabText(i).toLower());
+    }
+    w.close();
+
+    // The real executable on the same project and display: its window maps and says what it opened.
+    QProcess app;
+    app.setProcessChannelMode(QProcess::SeparateChannels);
+    app.start(qEnvironmentVariable("HYLO_BINARY_DIR") + "/app/hylo-workbench",
+              {"--project", project, "--checkpoint", teacher, "--plan", plan_file});
+    QVERIFY(app.waitForStarted());
+    QProcess search;
+    search.start("xdotool", {"search", "--sync", "--onlyvisible", "--name", "HyLo Workbench"});
+    QVERIFY(search.waitForFinished(30000));
+    QVERIFY2(!search.readAllStandardOutput().trimmed().isEmpty(), "hylo-workbench showed no window");
+    QTest::qWait(500);
+    QProcess::execute("import", {"-window", "root", screenshot_dir() + "/e2e_workbench_process.png"});
+    app.terminate();
+    QVERIFY(app.waitForFinished(10000));
+    const QString log = QString::fromUtf8(app.readAllStandardError());
+    QVERIFY2(log.contains("2 runs") && log.contains("Opened " + teacher) && log.contains("Loaded plan"), qPrintable(log));
   }
 };
 

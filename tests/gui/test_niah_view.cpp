@@ -7,9 +7,12 @@
 #include <QTemporaryDir>
 #include <qcustomplot.h>
 #include <QtTest>
+#include <cmath>
 
 #include "projects/store/project_store.h"
 #include "tests/gui/screenshot.h"
+#include "core/spec/error.h"
+#include "views/niah_result.h"
 #include "views/niah_view.h"
 
 using namespace hylo;
@@ -74,6 +77,17 @@ class TestNiahView : public QObject {
     // Depth 0 % is drawn at the top.
     QCustomPlot* plot = view.findChild<QCustomPlot*>();
     QVERIFY(plot->yAxis->rangeReversed());
+  }
+
+  // `hylo eval niah --no-loglik` stores null log-likelihoods: the scores still show.
+  void null_loglik_reads_as_missing() {
+    const QString json = QStringLiteral(R"({"task":"niah_single_2","lengths":[1024,2048],"depths":[0,100],
+      "score":[[1,0.5],[0.25,0]],"loglik":[[null,null],[null,null]],"trials":1,"seed":17,"model":"m"})");
+    const NiahResult r = NiahResult::from_json(json.toUtf8(), "evals[1]");
+    QCOMPARE(r.score[1][0], 0.25);
+    QVERIFY(std::isnan(r.loglik[0][1]));
+    const QString bad = QString(json).replace("[[1,0.5]", "[[1,null]");  // a null score is still an error
+    QVERIFY_THROWS_EXCEPTION(hylo::EvalError, NiahResult::from_json(bad.toUtf8(), "evals[1]"));
   }
 
   void malformed_result_is_named_and_others_stay() {
