@@ -156,18 +156,9 @@ void run(const Options& o) {
   }
 }
 
-// `bench` groups several benchmarks; whichever file registers first creates it.
-CLI::App* bench_group(CLI::App& root) {
-  for (auto* sub : root.get_subcommands([](CLI::App*) { return true; }))
-    if (sub->get_name() == "bench") return sub;
-  auto* bench = root.add_subcommand("bench", "Benchmarks (print a table; --json / --out for JSON)");
-  bench->require_subcommand(1);
-  return bench;
-}
-
 void setup_bench_forward(CLI::App& root) {
   auto opts = std::make_shared<Options>();
-  auto* cmd = bench_group(root)->add_subcommand("forward", "Prefill tokens/s of a random-weight model per dtype");
+  auto* cmd = hylo::cli::bench_group(root)->add_subcommand("forward", "Prefill tokens/s of a random-weight model per dtype");
   cmd->add_option("--config", opts->config, "'1b' (Llama-3.2-1B shape) or a config.json / checkpoint folder");
   cmd->add_option("--tokens", opts->tokens, "Tokens per sequence")->check(CLI::PositiveNumber);
   cmd->add_option("--batch", opts->batch, "Sequences per forward")->check(CLI::PositiveNumber);

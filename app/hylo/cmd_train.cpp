@@ -1,7 +1,8 @@
 // `hylo train <recipe.yaml> --student <dir> --out <run dir>`: runs the staged trainer. Progress goes
 // to stdout as JSON lines (contracts: step/stage/checkpoint/done/error events), metrics into the
 // project store with --project, a progress bar to stderr when it is a terminal. SIGINT/SIGTERM
-// finish the step, checkpoint and exit 130.
+// finish the step, checkpoint and exit 130. --nproc N / --gpus 0,1 start one process per rank
+// (rank 0 alone prints, records and checkpoints); under torchrun the ranks come from its variables.
 #include <unistd.h>
 
 #include <atomic>
@@ -16,6 +17,7 @@
 #include <sstream>
 
 #include "app/hylo/command.h"
+#include "app/hylo/rank_launcher.h"
 #include "core/spec/error.h"
 #include "core/train/trainer.h"
 #include "projects/store/project_store.h"
@@ -69,23 +71,58 @@ class CliObserver : public hylo::TrainObserver {
   int64_t stage_end_ = 0;
 };
 
-struct Args {
-  hylo::TrainOptions opts;
-  std::string project;
+// Ranks other than 0 only log to stderr.
+class QuietObserver : public hylo::TrainObserver {
+ public:
+  explicit QuietObserver(int rank) : rank_(rank) {}
+  void on_log(const std::string& line) override { std::cerr << "rank " << rank_ << ": " << line << "\n"; }
+
+ private:
+  int rank_;
 };
 
-// The command line as started (for the runs table), from /proc/self/cmdline.
+struct Args {
+  hylo::TrainOptions opts;
+  std::string project, precision, gpus;
+  int nproc = 1;
+};
+
+// The command line as started (for the runs table).
 std::string own_command_line() {
-  std::string raw = read_text("/proc/self/cmdline"), out;
-  for (char c : raw) out += c == '\0' ? ' ' : c;
-  while (!out.empty() && out.back() == ' ') out.pop_back();
+  std::string out;
+  for (auto& a : hylo::cli::own_arguments()) out += (out.empty() ? "" : " ") + a;
   return out;
 }
 
+// bf16 autocast by default on GPUs, fp32 on the CPU.
+bool bf16_autocast(const std::string& precision, const std::string& device) {
+  if (precision.empty()) return device.rfind("cuda", 0) == 0;
+  if (precision == "bf16") return true;
+  if (precision == "fp32") return false;
+  throw hylo::ConfigError("must be fp32 or bf16, not '" + precision + "'", {}, "--precision");
+}
+
 int run(Args& a) {
+  const std::vector<int> gpus = hylo::cli::parse_gpu_list(a.gpus);
+  if (a.nproc < 1) throw hylo::ConfigError("must be >= 1", {}, "--nproc");
+  if (!gpus.empty() && a.nproc > 1 && a.nproc != static_cast<int>(gpus.size()))
+    throw hylo::ConfigError("--nproc and --gpus disagree on the number of ranks", {}, "--nproc");
+  const int ranks = gpus.empty() ? a.nproc : static_cast<int>(gpus.size());
+  if (ranks > 1 || !gpus.empty()) {
+    if (std::getenv("WORLD_SIZE")) throw hylo::ConfigError("already a rank (WORLD_SIZE is set)", {}, "--nproc");
+    return hylo::cli::launch_ranks(hylo::cli::own_arguments(), ranks, gpus);
+  }
+  a.opts.dist = hylo::dist_env_from_environment();
+  // torchrun style: `--device cuda` takes the GPU of the local rank.
+  if (a.opts.device == "cuda") a.opts.device = "cuda:" + std::to_string(a.opts.dist.local_rank);
+  a.opts.bf16_autocast = bf16_autocast(a.precision, a.opts.device);
   std::signal(SIGINT, on_signal);
   std::signal(SIGTERM, on_signal);
   a.opts.stop = &g_stop;
+  if (a.opts.dist.rank != 0) {
+    QuietObserver quiet(a.opts.dist.rank);
+    return hylo::run_training(a.opts, quiet) == hylo::TrainOutcome::Stopped ? 130 : 0;
+  }
   const std::string command = own_command_line();
 
   std::optional<hylo::store::ProjectStore> store;
@@ -134,6 +171,12 @@ void setup_train(CLI::App& root) {
   cmd->add_option("--device", a->opts.device, "cpu or cuda:N")->default_val("cpu");
   cmd->add_option("--max-steps", a->opts.max_steps, "Stop (with a checkpoint) after this global step");
   cmd->add_option("--loss-chunk", a->opts.loss_chunk_tokens, "Tokens per chunk of the KD/CE loss (0: by memory)");
+  cmd->add_option("--precision", a->precision, "Student compute: bf16 (autocast, fp32 master weights) or fp32; "
+                                               "default bf16 on GPUs, fp32 on the CPU");
+  cmd->add_flag("--activation-checkpointing", a->opts.activation_checkpointing,
+                "Recompute each layer in the backward instead of keeping its activations");
+  cmd->add_option("--nproc", a->nproc, "Data-parallel processes on this machine (CPU: Gloo)");
+  cmd->add_option("--gpus", a->gpus, "Data parallel over these GPUs, one process each (NCCL), e.g. 0,1");
   cmd->callback([a] {
     const int code = run(*a);
     if (code != 0) std::exit(code);

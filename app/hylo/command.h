@@ -3,6 +3,7 @@
 #pragma once
 #include <CLI/CLI.hpp>
 #include <functional>
+#include <string>
 
 namespace hylo::cli {
 
@@ -15,6 +16,19 @@ struct GlobalOptions {
   bool json = false;  // machine-readable output on read commands
 };
 GlobalOptions& global_options();
+
+// The subcommand `name` of `root`, created with `description` by whichever command file asks
+// first (several files add their benchmarks under `bench`).
+inline CLI::App* subcommand_group(CLI::App& root, const std::string& name, const std::string& description) {
+  for (auto* sub : root.get_subcommands([](CLI::App*) { return true; }))
+    if (sub->get_name() == name) return sub;
+  auto* group = root.add_subcommand(name, description);
+  group->require_subcommand(1);
+  return group;
+}
+inline CLI::App* bench_group(CLI::App& root) {
+  return subcommand_group(root, "bench", "Benchmarks (print a table; --json / --out for JSON)");
+}
 
 }  // namespace hylo::cli
 

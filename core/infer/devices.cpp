@@ -7,7 +7,7 @@
 #include <fstream>
 #include <thread>
 
-#if defined(HYLO_KERNELS_CUDA)
+#if defined(HYLO_TORCH_CUDA)
 #include <cuda_runtime_api.h>
 #endif
 
@@ -37,7 +37,7 @@ std::vector<DeviceInfo> list_devices() {
     DeviceInfo d;
     d.id = "cuda:" + std::to_string(i);
     d.name = "GPU " + std::to_string(i);
-#if defined(HYLO_KERNELS_CUDA)
+#if defined(HYLO_TORCH_CUDA)
     cudaDeviceProp prop{};
     if (cudaGetDeviceProperties(&prop, static_cast<int>(i)) == cudaSuccess) d.name = prop.name;
     size_t free_b = 0, total_b = 0;

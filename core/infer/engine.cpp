@@ -4,7 +4,7 @@
 #include <torch/csrc/autograd/grad_mode.h>
 #include <torch/cuda.h>
 
-#if defined(HYLO_KERNELS_CUDA)
+#if defined(HYLO_TORCH_CUDA)
 #include <c10/cuda/CUDACachingAllocator.h>
 #endif
 
@@ -28,16 +28,18 @@ void check_cancel(const EngineHooks& hooks) {
   if (hooks.cancel && hooks.cancel->load()) throw Cancelled();
 }
 
-// CUDA allocator peak since the last reset; 0 on the CPU or without CUDA headers in this build.
-void reset_peak(at::Device device) {
-#if defined(HYLO_KERNELS_CUDA)
+}  // namespace
+
+void reset_device_peak(at::Device device) {
+#if defined(HYLO_TORCH_CUDA)
   if (device.is_cuda()) c10::cuda::CUDACachingAllocator::resetPeakStats(device.index() < 0 ? 0 : device.index());
 #else
   (void)device;
 #endif
 }
-int64_t allocated_peak(at::Device device) {
-#if defined(HYLO_KERNELS_CUDA)
+
+int64_t device_peak_bytes(at::Device device) {
+#if defined(HYLO_TORCH_CUDA)
   if (device.is_cuda()) {
     // Index 0 is the aggregate pool in every LibTorch version (the enum moved namespaces in 2.x).
     auto stats = c10::cuda::CUDACachingAllocator::getDeviceStats(device.index() < 0 ? 0 : device.index());
@@ -49,7 +51,13 @@ int64_t allocated_peak(at::Device device) {
   return 0;
 }
 
-}  // namespace
+void release_device_memory(at::Device device) {
+#if defined(HYLO_TORCH_CUDA)
+  if (device.is_cuda()) c10::cuda::CUDACachingAllocator::emptyCache();
+#else
+  (void)device;
+#endif
+}
 
 const Tokenizer& LoadedModel::require_tokenizer() const {
   if (!tokenizer) throw EvalError("the model folder has no tokenizer.json; text tasks need one", path, "tokenizer.json");
@@ -118,7 +126,8 @@ at::Tensor prefill(HybridModel& model, const at::Tensor& ids, Caches& caches, co
   const int64_t T = ids.size(1);
   const int64_t start_pos = caches.length();
   const int64_t weights = memory ? weight_bytes(model) : 0;
-  reset_peak(device);
+  caches.reserve(start_pos + T);
+  reset_device_peak(device);
   at::Tensor last;
   int64_t held = 0;  // CPU: the largest hidden + logits chunk held at once
   for (int64_t s = 0; s < T; s += options.chunk) {
@@ -142,7 +151,7 @@ at::Tensor prefill(HybridModel& model, const at::Tensor& ids, Caches& caches, co
     MemoryReport m;
     m.weights = weights;
     add_cache_bytes(caches, m);
-    const int64_t peak = allocated_peak(device);
+    const int64_t peak = device_peak_bytes(device);
     m.activations = device.is_cuda() && peak > 0 ? std::max<int64_t>(0, peak - m.weights - m.kv - m.state) : held;
     *memory = m;
   }
@@ -165,6 +174,7 @@ Generation generate_batch(HybridModel& model, const at::Tensor& prompts, const D
   if (o.max_new_tokens <= 0) return out;
   auto gen = at::make_generator<at::CPUGeneratorImpl>(o.seed);
   auto caches = model.make_caches(B, engine.cache_dtype, device);
+  caches.reserve(out.prompt_tokens + o.max_new_tokens);
 
   synchronize(device);
   auto t0 = clock_type::now();

@@ -36,6 +36,10 @@ void Caches::reset() {
   for (auto& c : layers) c->reset();
 }
 
+void Caches::reserve(int64_t tokens) {
+  for (auto& c : layers) c->reserve(tokens);
+}
+
 // ---- layers -------------------------------------------------------------------------------------
 
 DecoderLayer::DecoderLayer(const LayerSpec& spec, const ModelConfig& config, int64_t layer_index) {

@@ -34,6 +34,7 @@ struct Caches {
   int64_t bytes() const;
   std::map<std::string, int64_t> bytes_by_kind() const;  // "kv" -> bytes, "ssm_state" -> bytes, ...
   void reset();
+  void reserve(int64_t tokens);  // LayerCache::reserve on every layer
 };
 
 // x + mixer(input_layernorm(x)), then h + mlp(post_attention_layernorm(h)).

@@ -7,6 +7,7 @@
 #include <limits>
 #include <tuple>
 
+#include "core/model/flash_attention.h"
 #include "core/spec/error.h"
 
 namespace hylo {
@@ -56,7 +57,7 @@ std::pair<at::Tensor, at::Tensor> KVCache::append(const at::Tensor& k, const at:
   const int64_t needed = length_ + T;
   if (needed > capacity()) {
     // Geometric growth keeps token-by-token decoding at amortised O(1) copies per token.
-    const int64_t cap = std::max<int64_t>({needed, 2 * capacity(), 64});
+    const int64_t cap = std::max<int64_t>({needed, reserved_, 2 * capacity(), 64});
     auto opts = at::TensorOptions().dtype(dtype_).device(device_);
     auto nk = at::empty({batch_, k.size(1), cap, k.size(3)}, opts);
     auto nv = at::empty({batch_, v.size(1), cap, v.size(3)}, opts);
@@ -92,6 +93,8 @@ at::Tensor repeat_kv(const at::Tensor& x, int64_t n_rep) {
 }  // namespace
 
 at::Tensor causal_attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v) {
+  if (flash_attention_applies(q, k, v))
+    return flash_causal_attention(q, k, v, 1.0 / std::sqrt(static_cast<double>(q.size(-1))));
   const int64_t Tq = q.size(2), Tk = k.size(2);
   const int64_t n_rep = q.size(1) / k.size(1);
   auto kr = repeat_kv(k, n_rep);
@@ -109,7 +112,8 @@ at::Tensor causal_attention(const at::Tensor& q, const at::Tensor& k, const at::
     auto future = at::ones({Tq, Tk}, q.options().dtype(at::kBool)).triu(Tk - Tq + 1);
     scores = scores.masked_fill(future, -std::numeric_limits<double>::infinity());
   }
-  auto probs = at::softmax(scores, -1, at::kFloat).to(q.scalar_type());
+  // Softmax in fp32 for 16-bit inputs, in fp64 for fp64 ones (finite-difference gradient checks).
+  auto probs = at::softmax(scores, -1, q.scalar_type() == at::kDouble ? at::kDouble : at::kFloat).to(q.scalar_type());
   return at::matmul(probs, vr);
 #endif
 }

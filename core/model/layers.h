@@ -6,6 +6,7 @@
 #include <torch/nn/module.h>
 #include <torch/nn/modules/linear.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <memory>
 
@@ -48,6 +49,7 @@ class KVCache : public LayerCache {
   int64_t capacity() const { return k_.defined() ? k_.size(2) : 0; }
   std::string kind() const override { return "kv"; }
   void reset() override { length_ = 0; }
+  void reserve(int64_t tokens) override { reserved_ = std::max(reserved_, tokens); }
 
  private:
   int64_t batch_;
@@ -55,6 +57,7 @@ class KVCache : public LayerCache {
   at::Device device_;
   at::Tensor k_, v_;
   int64_t length_ = 0;
+  int64_t reserved_ = 0;
 };
 
 // Causal grouped-query softmax attention, softmax scale head_dim^-0.5, RoPE on q and k.
@@ -77,8 +80,9 @@ class AttentionMixer : public Mixer {
   RopeTables rope_;
 };
 
-// Softmax attention over already rotated heads. q: (B, H, Tq, D); k, v: (B, H_kv, Tk, D) with
-// Tk >= Tq; query i sits at key position Tk - Tq + i and sees keys up to it. Returns (B, H, Tq, D).
+// Softmax attention over already rotated heads, scale D^-0.5. q: (B, H, Tq, D); k: (B, H_kv, Tk, D);
+// v: (B, H_kv, Tk, Dv) with Tk >= Tq; query i sits at key position Tk - Tq + i and sees keys up to it.
+// Returns (B, H, Tq, Dv). CUDA fp16/bf16 on LibTorch 2 runs the flash kernel (core/model/flash_attention.h).
 at::Tensor causal_attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v);
 
 }  // namespace hylo

@@ -19,6 +19,10 @@ class LayerCache {
   virtual int64_t bytes() const = 0;       // bytes the cache really holds for those tokens (not capacity)
   virtual std::string kind() const = 0;    // "kv", "mla_latent", "ssm_state", ...
   virtual void reset() = 0;
+  // Room for at least `tokens` in total (calls only raise it), taken at the next growth in one
+  // allocation: a context that cannot fit fails at its first chunk, and decoding past the prompt
+  // never doubles the buffer. Caches of constant size have nothing to reserve.
+  virtual void reserve(int64_t tokens) { (void)tokens; }
 };
 
 class Mixer : public torch::nn::Module {

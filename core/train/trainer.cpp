@@ -1,7 +1,5 @@
 #include "core/train/trainer.h"
 
-#include <sys/resource.h>
-
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -13,10 +11,12 @@
 #include "core/spec/error.h"
 #include "core/spec/sha256.h"
 #include "core/text/tokenizer.h"
-#include "core/train/losses.h"
+#include "core/train/distributed.h"
 #include "core/train/optimizer.h"
+#include "core/train/peak_memory.h"
 #include "core/train/sampler.h"
 #include "core/train/train_checkpoint.h"
+#include "core/train/train_step.h"
 #include "core/train/trainable.h"
 
 namespace hylo {
@@ -167,12 +167,6 @@ std::shared_ptr<HybridModel> rebuild(const HybridModel& from, const ModelConfig&
   return m;
 }
 
-int64_t peak_memory_bytes() {
-  struct rusage u {};
-  getrusage(RUSAGE_SELF, &u);
-  return static_cast<int64_t>(u.ru_maxrss) * 1024;
-}
-
 struct Batch {
   at::Tensor inputs, targets;  // (B, T) int64
 };
@@ -190,9 +184,11 @@ Batch next_batch(PackedSampler& sampler, int64_t rows, int64_t seq_len, at::Devi
 }  // namespace
 
 TrainOutcome run_training(const TrainOptions& o, TrainObserver& obs) {
-  const int rank = 0, world = 1;  // one process (the sampler and checkpoints are laid out per rank)
+  const int rank = o.dist.rank, world = o.dist.world;
   const at::Device device(o.device);
   Plan plan = validate(o, world);
+  auto comm = Communicator::connect(o.dist, device);
+  const bool root = comm->is_root();
   const Recipe& recipe = plan.recipe;
   const fs::path ckpt_root = fs::path(o.out) / "checkpoints";
 
@@ -217,7 +213,7 @@ TrainOutcome run_training(const TrainOptions& o, TrainObserver& obs) {
     load_weights(*student, resume_from->dir);
     obs.on_log("resuming from " + resume_from->dir + " at step " + std::to_string(global_step));
   }
-  obs.on_start(recipe, global_step);
+  if (root) obs.on_start(recipe, global_step);
 
   std::map<std::string, std::shared_ptr<HybridModel>> teachers;
   const at::ScalarType teacher_dtype = device.is_cuda() ? at::kBFloat16 : at::kFloat;
@@ -257,8 +253,17 @@ TrainOutcome run_training(const TrainOptions& o, TrainObserver& obs) {
                                               stage_field(si, "train"));
     for (auto& p : student->parameters()) p.set_requires_grad(false);
     for (auto& [name, p] : trainable) p.set_requires_grad(true);
+    MicroStep micro_step;
+    micro_step.kind = stage.kind;
+    micro_step.temperature = stage.temperature;
+    micro_step.ce_weight = stage.ce_weight;
+    micro_step.ild_loss = stage.ild_loss;
+    micro_step.loss_chunk_tokens = o.loss_chunk_tokens;
+    micro_step.bf16_autocast = o.bf16_autocast;
+    micro_step.recompute = o.activation_checkpointing;
+    micro_step.scale = 1.0 / static_cast<double>(stage.grad_accum);
     // ILD trains layer by layer: the layers that hold a trainable parameter.
-    std::vector<int64_t> ild_layers;
+    std::vector<int64_t>& ild_layers = micro_step.ild_layers;
     if (stage.kind == StageKind::Ild)
       for (int64_t l = 0; l < student->num_layers(); ++l) {
         const std::string prefix = "model.layers." + std::to_string(l) + ".";
@@ -283,12 +288,15 @@ TrainOutcome run_training(const TrainOptions& o, TrainObserver& obs) {
                              std::to_string(world), resume_from->dir, "samplers");
       sampler.restore(samplers.at(rank));
     }
-    obs.on_stage(static_cast<int64_t>(si), stage, stage_start, steps);
+    if (root) obs.on_stage(static_cast<int64_t>(si), stage, stage_start, steps);
 
     const int64_t rows = stage.batch_size / world;
     auto save = [&](const std::string& why) {
       // Each rank draws its own windows: the checkpoint keeps every rank's sampler position.
-      nlohmann::json samplers = nlohmann::json::array({sampler.state()});
+      auto states = comm->gather_at_root("sampler/" + std::to_string(global_step), sampler.state().dump());
+      if (!root) return;
+      nlohmann::json samplers = nlohmann::json::array();
+      for (auto& s : states) samplers.push_back(nlohmann::json::parse(s));
       nlohmann::json st = {{"stage", si},
                            {"stage_step", stage_step},
                            {"global_step", global_step},
@@ -309,47 +317,14 @@ TrainOutcome run_training(const TrainOptions& o, TrainObserver& obs) {
       std::map<std::string, double> m;
       for (int64_t micro = 0; micro < stage.grad_accum; ++micro) {
         Batch batch = next_batch(sampler, rows, stage.seq_len, device);
-        const int64_t n = batch.inputs.numel();
-        at::Tensor loss;
-        if (stage.kind == StageKind::Ild) {
-          HiddenStates t;
-          {
-            at::NoGradGuard no_grad;
-            t = teacher->hidden_states(batch.inputs, 0, nullptr, true);
-          }
-          loss = at::zeros({}, at::TensorOptions().device(device));
-          for (int64_t l : ild_layers) {
-            at::Tensor a_s;
-            at::Tensor h_s = student->layer(l).forward(t.layer_inputs[l].to(at::kFloat), 0, nullptr, &a_s);
-            at::Tensor d = ild_distance(h_s, t.layer_outputs[l], stage.ild_loss) +
-                           ild_distance(a_s, t.mixer_outputs[l], stage.ild_loss);
-            m["loss/ild/layer_" + std::to_string(l)] += d.item<double>() / stage.grad_accum;
-            loss = loss + d;
-          }
-          m["loss/ild"] += loss.item<double>() / stage.grad_accum;
-        } else {
-          DistillInputs in;
-          in.student_hidden = student->hidden_states(batch.inputs).last.reshape({n, -1});
-          in.student_head = student->output_weight();
-          in.targets = batch.targets.reshape({n});
-          in.chunk_tokens = o.loss_chunk_tokens;
-          if (stage.kind == StageKind::Pretrain) {
-            in.kd_weight = 0;
-            in.ce_weight = 1;
-          } else {
-            at::NoGradGuard no_grad;
-            in.teacher_hidden = teacher->hidden_states(batch.inputs).last.reshape({n, -1});
-            in.teacher_head = teacher->output_weight();
-            in.temperature = stage.temperature;
-            in.ce_weight = stage.ce_weight;
-          }
-          DistillLoss d = distill_loss(in);
-          loss = d.loss;
-          if (stage.kind != StageKind::Pretrain) m["loss/kd"] += d.kd / stage.grad_accum;
-          m["loss/ce"] += d.ce / stage.grad_accum;
-        }
-        m["loss"] += loss.item<double>() / stage.grad_accum;
-        (loss / static_cast<double>(stage.grad_accum)).backward();
+        forward_backward(*student, teacher.get(), micro_step, batch.inputs, batch.targets, m);
+      }
+      if (world > 1) {
+        std::vector<at::Tensor> grads;
+        for (auto& [name, p] : trainable)
+          if (p.grad().defined()) grads.push_back(p.mutable_grad());
+        comm->average(grads);
+        comm->average(m);
       }
       const double grad_norm = clip_grad_norm(trainable, stage.clip);
       const double lr = lr_at(stage, stage_step);
@@ -362,28 +337,31 @@ TrainOutcome run_training(const TrainOptions& o, TrainObserver& obs) {
       m["lr"] = lr;
       m["grad_norm"] = grad_norm;
       m["tokens_per_s"] = dt > 0 ? step_tokens / dt : 0;
-      m["peak_mem_bytes"] = static_cast<double>(peak_memory_bytes());
-      obs.on_step(StepReport{static_cast<int64_t>(si), global_step, tokens, wall(), m}, steps);
+      m["peak_mem_bytes"] = static_cast<double>(peak_memory_bytes(device));
+      if (root) obs.on_step(StepReport{static_cast<int64_t>(si), global_step, tokens, wall(), m}, steps);
 
       const bool stage_end = stage_step + 1 >= steps;
-      const bool stop = o.stop && o.stop->load();
+      // Every rank stops at the same step when one of them got the signal.
+      const bool stop = comm->any(o.stop && o.stop->load());
       const bool at_max = o.max_steps > 0 && global_step >= o.max_steps;
       if (stage_end || stop || at_max || global_step % recipe.checkpoint.every == 0) {
         ++stage_step;  // the checkpoint holds the position after this step
         save(stage_end ? "stage_end" : stop ? "signal" : at_max ? "max_steps" : "every");
         --stage_step;
       }
-      if (stop) return TrainOutcome::Stopped;
-      if (at_max && !stage_end) return TrainOutcome::MaxSteps;
-      if (at_max && si + 1 < recipe.stages.size()) return TrainOutcome::MaxSteps;
+      if (stop || (at_max && (!stage_end || si + 1 < recipe.stages.size()))) {
+        comm->finish();
+        return stop ? TrainOutcome::Stopped : TrainOutcome::MaxSteps;
+      }
     }
     resume_from.reset();
   }
-  {
+  if (root) {
     NamedTensors weights;
     for (auto& item : student->named_parameters()) weights.emplace_back(item.key(), item.value().detach().cpu());
     write_checkpoint((fs::path(o.out) / "final").string(), student->config(), weights, plan.student_tokenizer);
   }
+  comm->finish();
   return TrainOutcome::Finished;
 }
 

@@ -2,6 +2,8 @@
 // a student, with a frozen teacher, AdamW, accumulation, clipping, checkpoints that survive a
 // crash and bit-exact resume on CPU. Everything it reports
 // goes to a TrainObserver (the CLI writes JSON lines, the project store and a progress bar).
+// Data parallel over ranks: each rank takes batch_size / world rows of every micro-batch, the
+// gradients and losses are averaged, rank 0 alone writes checkpoints and tells the observer.
 #pragma once
 #include <atomic>
 #include <cstdint>
@@ -10,6 +12,7 @@
 #include <string>
 
 #include "core/spec/recipe.h"
+#include "core/train/dist_env.h"
 
 namespace hylo {
 
@@ -23,6 +26,9 @@ struct TrainOptions {
   std::string device = "cpu"; // cpu | cuda:N
   int64_t max_steps = 0;      // stop (with a checkpoint) after this global step; 0: run every stage
   int64_t loss_chunk_tokens = 0;  // tokens per chunk of the KD/CE loss; 0: by memory
+  bool bf16_autocast = false;      // student forward in bf16 autocast; parameters stay fp32
+  bool activation_checkpointing = false;  // recompute each layer in the backward (kd, long, pretrain)
+  DistEnv dist;                    // this rank of a data-parallel run (one process by default)
   const std::atomic<bool>* stop = nullptr;  // set by SIGINT/SIGTERM: checkpoint after the step, exit
 };
 
@@ -39,7 +45,7 @@ class TrainObserver {
   virtual void on_stage(int64_t idx, const Stage& stage, int64_t start_step, int64_t steps) {}
   virtual void on_step(const StepReport& r, int64_t total_steps) {}
   virtual void on_checkpoint(int64_t step, const std::string& path) {}
-  virtual void on_log(const std::string& line) {}  // human-readable notes (stderr)
+  virtual void on_log(const std::string& line) {}  // human-readable notes (stderr), every rank
 };
 
 enum class TrainOutcome { Finished, Stopped, MaxSteps };

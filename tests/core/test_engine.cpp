@@ -63,17 +63,37 @@ std::vector<int64_t> argmax_by_full_forwards(HybridModel& m, at::Tensor ids, int
   return out;
 }
 
-// Every config the mixer factory can build from the tiny teacher: the teacher and each plan
-// preset (MLA, Mamba2, GDN students) whose layers all have an implementation in this build.
+// A tiny hybrid with the given layer kinds (the plan's other settings resolved from the tiny teacher;
+// GDN kept small so the test stays fast).
+ModelConfig tiny_hybrid(const std::vector<MixerKind>& kinds) {
+  LayerPlan plan;
+  for (size_t i = 0; i < kinds.size(); ++i) plan.layers[static_cast<int64_t>(i)] = kinds[i];
+  plan.gdn.num_heads = plan.gdn.num_k_heads = 2;
+  plan.gdn.head_k_dim = 8;
+  plan.gdn.head_v_dim = 16;
+  plan.gdn.chunk_size = 8;
+  plan.mamba2.chunk_size = 8;
+  return plan.resolve(tiny_config());
+}
+
+// Every config the mixer factory can build: the tiny teacher, a hybrid holding every kind, one
+// hybrid per kind (so a kind is covered even while another has no implementation), and each plan
+// preset (MLA, Mamba2, GDN students).
 std::vector<std::pair<std::string, ModelConfig>> buildable_configs() {
+  using K = MixerKind;
+  std::vector<std::pair<std::string, ModelConfig>> candidates = {
+      {"all kinds", tiny_hybrid({K::Attention, K::MLA, K::Mamba2, K::GDN})},
+      {"mla", tiny_hybrid({K::MLA, K::Attention, K::MLA, K::MLA})},
+      {"mamba2", tiny_hybrid({K::Mamba2, K::Attention, K::Mamba2, K::Mamba2})},
+      {"gdn", tiny_hybrid({K::GDN, K::Attention, K::GDN, K::GDN})}};
+  for (const auto& p : plan_presets(tiny_config())) candidates.emplace_back(p.name, p.plan.resolve(tiny_config()));
   std::vector<std::pair<std::string, ModelConfig>> out = {{"teacher", tiny_config()}};
-  for (const auto& p : plan_presets(tiny_config())) {
+  for (const auto& [name, c] : candidates) {
     try {
-      auto c = p.plan.resolve(tiny_config());
       HybridModel probe(c);
-      out.emplace_back(p.name, c);
-    } catch (const Error& e) {
-      qWarning("preset %s not covered in this build: %s", p.name.c_str(), e.what());
+      out.emplace_back(name, c);
+    } catch (const ModelError& e) {
+      qWarning("%s not covered in this build: %s", name.c_str(), e.what());
     }
   }
   return out;
@@ -84,17 +104,21 @@ std::vector<std::pair<std::string, ModelConfig>> buildable_configs() {
 class TestEngine : public QObject {
   Q_OBJECT
  private Q_SLOTS:
+  // For the teacher and every buildable hybrid: cached decoding (recurrent forms, MLA absorbed decode)
+  // picks the same tokens as full forwards (chunked / expanded forms).
   void greedy_equals_argmax_of_full_forwards() {
-    auto m = make_model(tiny_config(), 1);
-    auto prompt = random_ids(1, 23, 97, 2);
-    DecodeOptions d;
-    d.max_new_tokens = 12;
-    EngineOptions e;
-    e.chunk = 5;  // prefill in 5 chunks, the last one short
-    auto g = generate_batch(*m, prompt, d, e);
-    QCOMPARE(g.tokens.at(0), argmax_by_full_forwards(*m, prompt, 12));
-    QCOMPARE(g.decode_steps, int64_t(11));
-    QVERIFY(g.ttft_s > 0 && g.tpot_s > 0);
+    for (const auto& [name, config] : buildable_configs()) {
+      auto m = make_model(config, 1);
+      auto prompt = random_ids(1, 23, 97, 2);
+      DecodeOptions d;
+      d.max_new_tokens = 12;
+      EngineOptions e;
+      e.chunk = 5;  // prefill in 5 chunks, the last one short
+      auto g = generate_batch(*m, prompt, d, e);
+      if (g.tokens.at(0) != argmax_by_full_forwards(*m, prompt, 12)) QFAIL(qPrintable(QString::fromStdString(name)));
+      QCOMPARE(g.decode_steps, int64_t(11));
+      QVERIFY(g.ttft_s > 0 && g.tpot_s > 0);
+    }
   }
 
   void batched_rows_equal_single_rows() {

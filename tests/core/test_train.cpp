@@ -1,162 +1,27 @@
 // The trainer on tiny models: chunked losses against full-logit references, zero KL against
 // itself, every stage kind overfitting one batch, ILD touching only what it trains, checkpoints
 // that verify, bad recipes failing before training, and kill -9 + resume equal to a clean run.
-#include <ATen/ATen.h>
-#include <signal.h>
-#include <sys/resource.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <QtTest>
-#include <cstdio>
-#include <filesystem>
-#include <fstream>
-#include <map>
-#include <nlohmann/json.hpp>
-#include <random>
 
-#include "core/io/checkpoint.h"
-#include "core/io/safetensors.h"
-#include "core/model/hybrid_model.h"
 #include "core/spec/error.h"
-#include "core/train/data.h"
 #include "core/train/losses.h"
 #include "core/train/train_checkpoint.h"
-#include "core/train/trainer.h"
+#include "tests/core/train_fixtures.h"
 
 namespace fs = std::filesystem;
 using namespace hylo;
+using namespace hylo::testing;
 
 namespace {
 
-ModelConfig tiny_config() {
-  ModelConfig c;
-  c.model_type = "llama";
-  c.architecture = "LlamaForCausalLM";
-  c.vocab_size = 64;
-  c.hidden_size = 32;
-  c.intermediate_size = 64;
-  c.num_hidden_layers = 2;
-  c.num_attention_heads = 4;
-  c.num_key_value_heads = 2;
-  c.head_dim = 8;
-  c.max_position_embeddings = 256;
-  c.rms_norm_eps = 1e-5;
-  return c;
-}
-
-NamedTensors weights_of(HybridModel& m) {
-  NamedTensors out;
-  for (auto& item : m.named_parameters()) out.emplace_back(item.key(), item.value().detach().clone());
-  return out;
-}
-
-void write_model(const std::string& dir, const ModelConfig& c, uint64_t seed, HybridModel* copy_from = nullptr) {
-  at::manual_seed(seed);
-  HybridModel m(c);
-  if (copy_from) {
-    at::NoGradGuard g;
-    auto src = copy_from->named_parameters();
-    for (auto& item : m.named_parameters())
-      if (auto* t = src.find(item.key()); t && t->sizes() == item.value().sizes()) item.value().copy_(*t);
-  }
-  write_checkpoint(dir, c, weights_of(m));
-}
-
-// Layer 1 of the student has one KV head where the teacher has two: a mixer the teacher lacks.
-ModelConfig student_config() {
+// A teacher of the same vocabulary, one layer more and a wider residual stream.
+ModelConfig larger_teacher_config() {
   ModelConfig c = tiny_config();
-  LayerSpec keep;
-  keep.attention = c.teacher_attention();
-  LayerSpec changed = keep;
-  changed.attention.num_kv_heads = 1;
-  c.layers = {keep, changed};
+  c.hidden_size = 48;
+  c.intermediate_size = 96;
+  c.num_hidden_layers = 3;
+  c.head_dim = 12;
   return c;
-}
-
-void write_data(const std::string& dir, int64_t tokens, uint64_t seed) {
-  ShardWriter w(dir, 1 << 20, "", 64, 0, true);
-  std::mt19937 rng(seed);
-  int64_t written = 0;
-  while (written < tokens) {
-    std::vector<int32_t> doc(std::min<int64_t>(40, tokens - written - 1 > 0 ? tokens - written - 1 : 1));
-    // A repeating pattern the model can learn, with some noise.
-    for (size_t i = 0; i < doc.size(); ++i) doc[i] = 1 + static_cast<int32_t>((i * 7 + rng() % 2) % 63);
-    w.add_document(doc);
-    written = w.tokens_written();
-  }
-  w.finish();
-}
-
-struct Collect : TrainObserver {
-  std::vector<double> losses;
-  std::vector<std::map<std::string, double>> metrics;
-  void on_step(const StepReport& r, int64_t) override {
-    losses.push_back(r.metrics.at("loss"));
-    metrics.push_back(r.metrics);
-  }
-};
-
-std::string write_file(const fs::path& p, const std::string& text) {
-  std::ofstream(p) << text;
-  return p.string();
-}
-
-int64_t max_rss() {
-  struct rusage u {};
-  getrusage(RUSAGE_SELF, &u);
-  return u.ru_maxrss * 1024;
-}
-
-// Runs `hylo train ...`, reading its JSON lines; `on_step(step)` returning true sends `sig`.
-struct Child {
-  int exit_code = -1, signal = 0;
-  std::map<int64_t, double> losses;  // step -> loss
-};
-Child run_hylo(const std::vector<std::string>& args, int64_t signal_at_step = -1, int sig = SIGKILL) {
-  const char* bin = std::getenv("HYLO_BINARY_DIR");
-  const std::string exe = std::string(bin ? bin : ".") + "/app/hylo";
-  int fds[2];
-  if (pipe(fds) != 0) throw std::runtime_error("pipe");
-  pid_t pid = fork();
-  if (pid == 0) {
-    dup2(fds[1], STDOUT_FILENO);
-    close(fds[0]);
-    close(fds[1]);
-    std::vector<char*> argv{const_cast<char*>(exe.c_str())};
-    for (auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-    argv.push_back(nullptr);
-    execv(exe.c_str(), argv.data());
-    _exit(127);
-  }
-  close(fds[1]);
-  Child c;
-  FILE* out = fdopen(fds[0], "r");
-  char* line = nullptr;
-  size_t cap = 0;
-  bool sent = false;
-  while (getline(&line, &cap, out) > 0) {
-    auto j = nlohmann::json::parse(line, nullptr, false);
-    if (j.is_discarded() || j.value("event", "") != "step") continue;
-    const int64_t step = j["step"].get<int64_t>();
-    c.losses[step] = j["metrics"]["loss"].get<double>();
-    if (!sent && step == signal_at_step) {
-      kill(pid, sig);
-      sent = true;
-    }
-  }
-  free(line);
-  fclose(out);
-  int status = 0;
-  waitpid(pid, &status, 0);
-  if (WIFEXITED(status)) c.exit_code = WEXITSTATUS(status);
-  if (WIFSIGNALED(status)) c.signal = WTERMSIG(status);
-  return c;
-}
-
-std::string file_bytes(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), {});
 }
 
 }  // namespace
@@ -263,6 +128,18 @@ class TestTrain : public QObject {
     QVERIFY(c.losses.back() < 0.5 * c.losses.front());
   }
 
+  // KD from a different, larger teacher of the same vocabulary: only the logits have to agree.
+  void largerTeacherKd() {
+    write_model((root_ / "teacher_big").string(), larger_teacher_config(), 11);
+    auto o = options(recipe("  - {kind: kd, seq_len: 16, steps: 15, lr: 1e-2, train: all, warmup: 0}\n"), "big");
+    o.teacher = (root_ / "teacher_big").string();
+    o.data = (root_ / "one").string();
+    Collect c;
+    QCOMPARE(run_training(o, c), TrainOutcome::Finished);
+    qInfo("kd from a 3-layer 48-wide teacher: loss %.5f -> %.5f", c.losses.front(), c.losses.back());
+    QVERIFY(c.losses.back() < 0.5 * c.losses.front());
+  }
+
   void ildChangesOnlyTrainableParameters() {
     auto o = options(recipe("  - {kind: ild, seq_len: 16, steps: 3, lr: 1e-2, train: new-mixers}\n"), "ild_only");
     Collect c;
@@ -308,6 +185,7 @@ class TestTrain : public QObject {
     QTest::newRow("teacher vocabulary") << "vocab" << "vocab_size";
     QTest::newRow("missing shard") << "shard" << "shard_00000.bin";
     QTest::newRow("missing student") << "student" << "--student";
+    QTest::newRow("ild teacher of another shape") << "ild_shape" << "num_hidden_layers";
   }
   void badInputFailsBeforeTraining() {
     QFETCH(QString, what);
@@ -316,6 +194,7 @@ class TestTrain : public QObject {
     std::string stage = "  - {kind: kd, seq_len: 16, steps: 2, lr: 1e-3}\n";
     if (w == "kind") stage = "  - {kind: distill, seq_len: 16, steps: 2, lr: 1e-3}\n";
     if (w == "seq_len") stage = "  - {kind: kd, seq_len: 8192, steps: 2, lr: 1e-3}\n";
+    if (w == "ild_shape") stage = "  - {kind: ild, seq_len: 16, steps: 2, lr: 1e-3}\n";
     auto o = options(recipe(stage), "bad_" + w);
     if (w == "vocab") {
       ModelConfig other = tiny_config();
@@ -329,6 +208,10 @@ class TestTrain : public QObject {
       o.data = (root_ / "data_copy").string();
     }
     if (w == "student") o.student = (root_ / "nowhere").string();
+    if (w == "ild_shape") {
+      write_model((root_ / "teacher_wide").string(), larger_teacher_config(), 12);
+      o.teacher = (root_ / "teacher_wide").string();
+    }
     Collect c;
     try {
       run_training(o, c);

@@ -1,0 +1,146 @@
+#!/usr/bin/env bash
+# Long-context TTFT / TPOT / memory of random-weight Llama-3.2-1B/3B-shaped teachers and HyLo-like
+# students (a quarter of the layers MLA, the rest Mamba2 or GDN) on one GPU, batch 1, bf16, at
+# 8K..2M tokens: each model's sweep stops at its first OOM (the longest fit is reported) or when the
+# next context's predicted prefill passes the model's share of --budget. Builds nothing: it runs
+# ${HYLO_BUILD_DIR:-build}/app/hylo (LibTorch 2 with CUDA, e.g.
+#   HYLO_BUILD_DIR=build HYLO_NO_GUI=1 scripts/build.sh -DHYLO_TESTS=OFF -DHYLO_DEPS_PREFIX=$PWD/.dev \
+#     -DCMAKE_PREFIX_PATH=$(python3 -c 'import torch;print(torch.utils.cmake_prefix_path)')).
+# Results merge into bench/results/long_context_<gpu>.json (runs keyed by model, so a sweep split
+# over several commands ends in one file), with student/teacher ratios from the same file.
+#
+#   bench/long_context.sh                                   all four default models, --budget 540
+#   bench/long_context.sh --models llama-3b-hylo-gdn        one model with the whole budget
+#   bench/long_context.sh --quick                           tiny models on the CPU (a check, seconds)
+# Options: --models a,b  --contexts 8k,...  --budget SECONDS (this command, shared by its models)
+#          --tokens N (decode steps)  --chunk N (prefill chunk)  --device cuda:0  --out FILE
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+QUICK=0
+MODELS="llama-1b-hylo-gdn,llama-3b-hylo-gdn,llama-3b,llama-1b"
+CONTEXTS="8k,32k,128k,512k,1M,2M"
+BUDGET=540
+TOKENS=8
+CHUNK=16384
+DEVICE=cuda:0
+DTYPE=bf16
+OUT=""
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --quick) QUICK=1 ;;
+    --models) MODELS="$2"; shift ;;
+    --contexts) CONTEXTS="$2"; shift ;;
+    --budget) BUDGET="$2"; shift ;;
+    --tokens) TOKENS="$2"; shift ;;
+    --chunk) CHUNK="$2"; shift ;;
+    --device) DEVICE="$2"; shift ;;
+    --out) OUT="$2"; shift ;;
+    *) echo "long_context.sh: unknown option '$1'" >&2; exit 1 ;;
+  esac
+  shift
+done
+
+HYLO="${HYLO_BUILD_DIR:-build}/app/hylo"
+if [[ ! -x "$HYLO" ]]; then
+  echo "long_context.sh: $HYLO is missing; build it first (see the comment at the top of $0)" >&2
+  exit 1
+fi
+
+WORK=$(mktemp -d)
+trap 'rm -rf "$WORK"' EXIT
+if [[ $QUICK == 1 ]]; then
+  # Tiny teacher and students written as checkpoints (init-random) and benchmarked from disk.
+  DEVICE=cpu DTYPE=fp32 CHUNK=128 TOKENS=2
+  [[ "$CONTEXTS" == "8k,32k,128k,512k,1M,2M" ]] && CONTEXTS="256,512,1k"
+  MODELS=""
+  for shape in tiny tiny-hylo tiny-hylo-gdn; do
+    "$HYLO" init-random "$shape" --out "$WORK/$shape" --dtype fp32 --seed 1
+    MODELS+="${MODELS:+,}$WORK/$shape"
+  done
+  GPU=cpu
+else
+  GPU=$(nvidia-smi --query-gpu=name --format=csv,noheader 2>/dev/null | head -1)
+  [[ -n "$GPU" ]] || { echo "long_context.sh: no GPU (nvidia-smi); use --quick on a CPU" >&2; exit 1; }
+fi
+SLUG=$(echo "$GPU" | tr 'A-Z' 'a-z' | tr -cs 'a-z0-9' '_' | sed 's/^_//;s/_$//')
+[[ -n "$OUT" ]] || OUT="bench/results/long_context_${SLUG}.json"
+if [[ $QUICK == 1 && "$OUT" == bench/results/* ]]; then OUT="$WORK/long_context_cpu.json"; fi
+
+START=$(date +%s)
+IFS=',' read -r -a LIST <<< "$MODELS"
+n=${#LIST[@]}
+i=0
+for model in "${LIST[@]}"; do
+  left=$(( BUDGET - ($(date +%s) - START) ))
+  share=$(( left / (n - i) ))
+  i=$((i + 1))
+  if (( share <= 0 )); then echo "long_context.sh: no time left for $model" >&2; continue; fi
+  echo "== $model: contexts $CONTEXTS, time budget ${share}s" >&2
+  # A model that fails (not an OOM: those end its sweep inside hylo) is reported and skipped.
+  "$HYLO" bench decode "$model" --context "$CONTEXTS" --device "$DEVICE" --dtype "$DTYPE" --chunk "$CHUNK" \
+    --tokens "$TOKENS" --warmup 1 --time-budget "$share" --json "$WORK/run_$i.json" > /dev/null ||
+    echo "long_context.sh: $model failed (exit $?); its figures are left out" >&2
+done
+shopt -s nullglob
+RUNS=("$WORK"/run_*.json)
+[[ ${#RUNS[@]} -gt 0 ]] || { echo "long_context.sh: no model ran" >&2; exit 1; }
+
+COMMIT=${HYLO_COMMIT:-$(git rev-parse HEAD 2>/dev/null || echo unknown)}
+python3 - "$OUT" "$GPU" "$COMMIT" "$0 --models $MODELS --contexts $CONTEXTS --budget $BUDGET" "${RUNS[@]}" <<'PY'
+import datetime, json, os, sys
+
+out, gpu, commit, command, runs = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5:]
+doc = {"runs": {}}
+if os.path.exists(out):
+    with open(out) as f:
+        doc = json.load(f)
+for path in runs:
+    with open(path) as f:
+        r = json.load(f)
+    name = os.path.basename(r["model"].rstrip("/"))
+    r["command"], r["commit"] = command, commit
+    r["date"] = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+    doc["runs"][name] = r
+doc.update(name="long_context", gpu=gpu, commit=commit, command=command,
+           date=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"))
+
+def measured(run):
+    return {x["context"]: x for x in run["results"] if "ttft_s" in x}
+
+# Every student figure beside its teacher's from this file: the teacher is the student's name
+# without its "-hylo..." suffix.
+results = []
+for name, run in sorted(doc["runs"].items()):
+    results.append({"what": f"{name} longest context that fits", "value": run["longest_fit"], "unit": "tokens",
+                    "stopped": run["stopped"]})
+    teacher = name.split("-hylo")[0]
+    if teacher == name or teacher not in doc["runs"]:
+        continue
+    mine, base = measured(run), measured(doc["runs"][teacher])
+    for ctx in sorted(set(mine) & set(base)):
+        for key, unit in (("tpot_s", "s"), ("ttft_s", "s")):
+            results.append({"what": f"{name} {key[:4].upper()} at {ctx}", "value": mine[ctx][key], "unit": unit,
+                            "baseline_what": f"{teacher} {key[:4].upper()} at {ctx}",
+                            "baseline_value": base[ctx][key], "ratio": mine[ctx][key] / base[ctx][key]})
+        kv, kv_base = mine[ctx]["memory"]["kv"], base[ctx]["memory"]["kv"]
+        results.append({"what": f"{name} KV bytes at {ctx}", "value": kv, "unit": "B",
+                        "baseline_what": f"{teacher} KV bytes at {ctx}", "baseline_value": kv_base,
+                        "ratio": kv / kv_base})
+    results.append({"what": f"{name} longest fit vs teacher", "value": run["longest_fit"], "unit": "tokens",
+                    "baseline_what": f"{teacher} longest fit", "baseline_value": doc["runs"][teacher]["longest_fit"],
+                    "ratio": run["longest_fit"] / max(1, doc["runs"][teacher]["longest_fit"])})
+doc["results"] = results
+os.makedirs(os.path.dirname(out) or ".", exist_ok=True)
+with open(out + ".tmp", "w") as f:
+    json.dump(doc, f, indent=1)
+os.replace(out + ".tmp", out)
+for name, run in sorted(doc["runs"].items()):
+    for x in run["results"]:
+        if "ttft_s" in x:
+            print(f"{name:24s} {x['context']:>8d}  TTFT {x['ttft_s']:9.3f} s  TPOT {x['tpot_s']*1e3:8.2f} ms  "
+                  f"KV {x['memory']['kv']/2**30:7.2f} GiB  state {x['memory']['state']/2**20:8.1f} MiB")
+        else:
+            print(f"{name:24s} {x['context']:>8d}  {'OOM' if x.get('oom') else 'skipped: ' + x.get('skipped', '')}")
+print(f"wrote {out}")
+PY

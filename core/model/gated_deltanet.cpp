@@ -1,0 +1,109 @@
+#include "core/model/gated_deltanet.h"
+
+#include <cmath>
+
+#include "core/model/mixer_checks.h"
+#include "core/model/ops.h"
+#include "core/model/state_cache.h"
+
+namespace hylo {
+namespace {
+
+// (B, T, n_src, D) -> (B, T, n, D): head i reads key head i / (n / n_src) (Qwen3-Next's repeat_interleave).
+at::Tensor repeat_heads(const at::Tensor& t, int64_t n) {
+  const int64_t B = t.size(0), T = t.size(1), src = t.size(2), D = t.size(3);
+  if (src == n) return t;
+  return t.unsqueeze(3).expand({B, T, src, n / src, D}).reshape({B, T, n, D});
+}
+
+// x / sqrt(sum x^2 + eps) over the last dim, in fp32 (fp64 for fp64 inputs).
+at::Tensor l2_normalize(const at::Tensor& x) {
+  const auto cd = x.scalar_type() == at::kDouble ? at::kDouble : at::kFloat;
+  auto xf = x.to(cd);
+  return xf * at::rsqrt(xf.pow(2).sum(-1, /*keepdim=*/true) + 1e-6);
+}
+
+void validate(const GdnSettings& s, int64_t hidden, int64_t layer) {
+  auto check = [&](bool ok, const std::string& what, const std::string& field) {
+    require_setting(ok, what, layer, "gdn", field);
+  };
+  check(hidden > 0, "the model's hidden_size must be positive", "hidden_size");
+  check(s.num_heads > 0, "must be positive", "num_heads");
+  check(s.num_k_heads > 0 && s.num_heads % s.num_k_heads == 0, "must be positive and divide num_heads",
+        "num_k_heads");
+  check(s.head_k_dim > 0, "must be positive", "head_k_dim");
+  check(s.head_v_dim > 0, "must be positive", "head_v_dim");
+  check(s.conv_kernel > 0, "must be positive", "conv_kernel");
+  check(s.chunk_size > 0, "must be positive", "chunk_size");
+}
+
+}  // namespace
+
+GatedDeltaNetMixer::GatedDeltaNetMixer(const GdnSettings& s, const ModelConfig& config, int64_t layer_index)
+    : s_(s) {
+  validate(s, config.hidden_size, layer_index);
+  const int64_t C = config.hidden_size, H = s.num_heads;
+  q_proj = register_module("q_proj", make_linear(C, key_dim(), false));
+  k_proj = register_module("k_proj", make_linear(C, key_dim(), false));
+  v_proj = register_module("v_proj", make_linear(C, value_dim(), false));
+  if (s.output_gate) z_proj = register_module("z_proj", make_linear(C, value_dim(), false));
+  a_proj = register_module("a_proj", make_linear(C, H, false));
+  b_proj = register_module("b_proj", make_linear(C, H, false));
+  conv1d = register_module("conv1d", torch::nn::Conv1d(torch::nn::Conv1dOptions(conv_dim(), conv_dim(), s.conv_kernel)
+                                                           .groups(conv_dim())
+                                                           .bias(false)));
+  // Qwen3-Next's init: dt_bias = 1, A ~ U(0, 16).
+  dt_bias = register_parameter("dt_bias", at::ones({H}));
+  A_log = register_parameter("A_log", at::log(at::empty({H}).uniform_(0, 16)));
+  if (s.output_gate)
+    norm = register_module("norm", std::make_shared<GatedRMSNorm>(s.head_v_dim, s.head_v_dim, config.rms_norm_eps,
+                                                                  /*gate_before_norm=*/false));
+  else
+    plain_norm = register_module("norm", std::make_shared<RMSNorm>(s.head_v_dim, config.rms_norm_eps));
+  out_proj = register_module("out_proj", make_linear(value_dim(), C, false));
+}
+
+std::unique_ptr<LayerCache> GatedDeltaNetMixer::make_cache(int64_t batch, at::ScalarType dtype,
+                                                           at::Device device) const {
+  return std::make_unique<StateCache>("gdn_state", batch, dtype, device);
+}
+
+at::Tensor GatedDeltaNetMixer::forward(const at::Tensor& x, int64_t pos, LayerCache* cache) {
+  const int64_t B = x.size(0), T = x.size(1), H = s_.num_heads, Hk = s_.num_k_heads;
+  const int64_t Dk = s_.head_k_dim, Dv = s_.head_v_dim;
+  StateCache* sc = nullptr;
+  if (cache) {
+    sc = dynamic_cast<StateCache*>(cache);
+    if (!sc || sc->kind() != "gdn_state")
+      throw ModelError("Gated DeltaNet layer got a '" + cache->kind() + "' cache");
+    if (sc->length() != pos)
+      throw ModelError("cache holds " + std::to_string(sc->length()) + " tokens but input starts at position " +
+                       std::to_string(pos));
+  }
+  auto qkv = at::cat({q_proj->forward(x), k_proj->forward(x), v_proj->forward(x)}, -1);  // (B, T, conv_dim)
+  auto conv = ops::causal_conv1d(qkv.transpose(1, 2), conv1d->weight, {}, sc ? sc->conv : at::Tensor());
+  qkv = at::silu(conv.out).transpose(1, 2);
+  auto q = l2_normalize(qkv.narrow(-1, 0, key_dim()).view({B, T, Hk, Dk}));            // (B, T, Hk, Dk)
+  auto k = l2_normalize(qkv.narrow(-1, key_dim(), key_dim()).view({B, T, Hk, Dk}));
+  auto v = qkv.narrow(-1, 2 * key_dim(), value_dim()).view({B, T, H, Dv});             // (B, T, H, Dv)
+  q = repeat_heads(q, H) * (1.0 / std::sqrt(static_cast<double>(Dk)));
+  k = repeat_heads(k, H);
+  const auto cd = q.scalar_type();
+  auto beta = at::sigmoid(b_proj->forward(x).to(cd));                                            // (B, T, H)
+  auto g = -at::exp(A_log.to(cd)) * at::softplus(a_proj->forward(x).to(cd) + dt_bias.to(cd));  // (B, T, H)
+
+  ops::SeqResult r;
+  if (sc && T == 1 && sc->state.defined()) {
+    r = ops::gdn_recurrent_step(q.select(1, 0), k.select(1, 0), v.select(1, 0), g.select(1, 0), beta.select(1, 0),
+                                sc->state);
+    r.out = r.out.unsqueeze(1);
+  } else {
+    r = ops::gdn_chunked(q, k, v, g, beta, s_.chunk_size, sc ? sc->state : at::Tensor());
+  }
+  if (sc) sc->update(conv.state, r.state, T);
+  auto o = r.out;  // (B, T, H, Dv) in x's dtype
+  o = norm ? norm->forward(o, z_proj->forward(x).view({B, T, H, Dv})) : plain_norm->forward(o);
+  return out_proj->forward(o.reshape({B, T, value_dim()}).to(x.scalar_type()));
+}
+
+}  // namespace hylo

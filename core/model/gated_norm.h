@@ -1,0 +1,41 @@
+// RMSNorm with a multiplicative SiLU gate, the output norm of Mamba2 and Gated DeltaNet. Mamba2
+// gates first and normalises groups of d_inner / n_groups channels (as mamba_ssm's RMSNormGated);
+// Gated DeltaNet (Qwen3-Next) normalises each head and gates after.
+#pragma once
+#include <ATen/ATen.h>
+#include <torch/nn/module.h>
+
+#include <cstdint>
+
+namespace hylo {
+
+class GatedRMSNorm : public torch::nn::Module {
+ public:
+  GatedRMSNorm(int64_t dim, int64_t group_size, double eps, bool gate_before_norm)
+      : group_size_(group_size), eps_(eps), gate_before_norm_(gate_before_norm) {
+    weight = register_parameter("weight", at::ones({dim}));
+  }
+
+  // x, gate: (..., dim) -> (..., dim) in x's dtype; the maths in fp32 (fp64 for fp64 inputs).
+  at::Tensor forward(const at::Tensor& x, const at::Tensor& gate) {
+    const auto cd = x.scalar_type() == at::kDouble ? at::kDouble : at::kFloat;
+    auto h = x.to(cd);
+    auto g = at::silu(gate.to(cd));
+    if (gate_before_norm_) h = h * g;
+    auto sizes = x.sizes().vec();
+    auto grouped = h.reshape({-1, sizes.back() / group_size_, group_size_});
+    grouped = grouped * at::rsqrt(grouped.pow(2).mean(-1, /*keepdim=*/true) + eps_);
+    h = grouped.reshape(sizes) * weight.to(cd);
+    if (!gate_before_norm_) h = h * g;
+    return h.to(x.scalar_type());
+  }
+
+  at::Tensor weight;  // (dim)
+
+ private:
+  int64_t group_size_;
+  double eps_;
+  bool gate_before_norm_;
+};
+
+}  // namespace hylo
