@@ -152,8 +152,9 @@ class TestEngine : public QObject {
   // Chunked prefill reads the same tokens through the caches: in fp64 the logits agree to 1e-6 of
   // the largest logit (RMSNorm rounds through fp32, as HF does; everything else is fp64), and the
   // caches then continue identically. A wrong state hand-over between chunks costs O(1e-2) or more.
+  // The teacher and a hybrid of every kind (presets only change sizes; the greedy test runs them).
   void chunked_prefill_equals_unchunked() {
-    for (const auto& [name, config] : buildable_configs()) {
+    for (const auto& [name, config] : buildable_configs(/*presets=*/false)) {
       auto m = make_model(config, 7);
       m->to(at::kDouble);
       auto ids = random_ids(2, 41, 97, 8);
@@ -171,7 +172,7 @@ class TestEngine : public QObject {
         return std::make_pair(at::cat(parts, 1), next);
       };
       auto [whole, next_whole] = collect(41);
-      for (int64_t chunk : {1, 6, 16}) {
+      for (int64_t chunk : {1, 16}) {  // token by token (recurrent forms); chunks across internal chunk edges
         auto [chunked, next_chunked] = collect(chunk);
         const double diff = (whole - chunked).abs().max().item<double>();
         const double diff_next = (next_whole - next_chunked).abs().max().item<double>();
