@@ -12,6 +12,9 @@
 #   bench/long_context.sh                                   all four default models, --budget 540
 #   bench/long_context.sh --models llama-3b-hylo-gdn        one model with the whole budget
 #   bench/long_context.sh --quick                           tiny models on the CPU (a check, seconds)
+# A 2M-token prefill is minutes of softmax attention even in the MLA layers: within the 10-minute
+# limit of one command, give each student a command of its own, e.g. three commands:
+#   --models llama-1b-hylo-gdn   --models llama-3b-hylo-gdn   --models llama-3b,llama-1b
 # Options: --models a,b  --contexts 8k,...  --budget SECONDS (this command, shared by its models)
 #          --tokens N (decode steps)  --chunk N (prefill chunk)  --device cuda:0  --out FILE
 set -euo pipefail

@@ -2,6 +2,7 @@
 
 #include <QFontDatabase>
 #include <QTime>
+#include <cstdio>
 
 namespace hylo::views {
 
@@ -21,6 +22,8 @@ void LogPanel::error(const QString& line) {
 
 void LogPanel::append_line(const QString& line, const QString& color) {
   const QString stamp = QTime::currentTime().toString(QStringLiteral("HH:mm:ss"));
+  // Mirrored to stderr: a session's log survives the window, and scripted tests can read it.
+  std::fprintf(stderr, "%s %s\n", qPrintable(stamp), qPrintable(line));
   appendHtml(QStringLiteral("<span style='color:#888888'>%1</span> <span style='color:%2'>%3</span>")
                  .arg(stamp, color, line.toHtmlEscaped().replace('\n', QStringLiteral("<br>"))));
 }

@@ -3,6 +3,7 @@
 #include <QAction>
 #include <QApplication>
 #include <QDir>
+#include <QFileInfo>
 #include <QDockWidget>
 #include <QFileDialog>
 #include <QLabel>
@@ -14,9 +15,19 @@
 
 #include "core/spec/error.h"
 #include "projects/store/project_store.h"
+#include "core/spec/plan.h"
+#include "views/curves_view.h"
+#include "views/layer_plan_model.h"
 #include "views/log_panel.h"
+#include "views/memory_view.h"
 #include "views/model_info_view.h"
+#include "views/niah_result.h"
+#include "views/niah_view.h"
+#include "views/plan_estimates_panel.h"
+#include "views/plan_state.h"
 #include "views/planner_view.h"
+#include "views/probe_view.h"
+#include "views/runs_view.h"
 
 namespace hylo::views {
 
@@ -31,8 +42,18 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
   tabs_->setDocumentMode(true);
   model_view_ = new ModelInfoView;
   planner_ = new PlannerView;
+  runs_ = new RunsView;
+  curves_ = new CurvesView;
+  memory_ = new MemoryView;
+  niah_ = new NiahView;
+  probe_ = new ProbeView;
   tabs_->addTab(model_view_, tr("Model"));
   tabs_->addTab(planner_, tr("Planner"));
+  tabs_->addTab(runs_, tr("Runs"));
+  tabs_->addTab(curves_, tr("Curves"));
+  tabs_->addTab(memory_, tr("Memory"));
+  tabs_->addTab(niah_, tr("NIAH"));
+  tabs_->addTab(probe_, tr("Probe"));
   setCentralWidget(tabs_);
 
   log_ = new LogPanel;
@@ -52,6 +73,15 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
   connect(model_view_, &ModelInfoView::message, log_, &LogPanel::info);
   connect(planner_, &PlannerView::error_occurred, this, &MainWindow::show_error);
   connect(planner_, &PlannerView::message, log_, &LogPanel::info);
+  connect(runs_, &RunsView::error_occurred, this, &MainWindow::show_error);
+  connect(runs_, &RunsView::message, log_, &LogPanel::info);
+  connect(curves_, &CurvesView::error_occurred, this, &MainWindow::show_error);
+  connect(curves_, &CurvesView::message, log_, &LogPanel::info);
+  connect(niah_, &NiahView::error_occurred, this, &MainWindow::show_error);
+  connect(niah_, &NiahView::message, log_, &LogPanel::info);
+  connect(probe_, &ProbeView::error_occurred, this, &MainWindow::show_error);
+  connect(probe_, &ProbeView::message, log_, &LogPanel::info);
+  connect(planner_->model(), &LayerPlanModel::plan_changed, this, &MainWindow::plan_edited);
   build_menus();
   update_status();
   log_->info(tr("HyLo Workbench ready. Open a checkpoint (Ctrl+O) to inspect and plan it."));
@@ -91,6 +121,9 @@ void MainWindow::build_menus() {
 bool MainWindow::open_checkpoint(const QString& dir) {
   if (!model_view_->open(dir)) return false;  // the view has reported why
   planner_->set_teacher(model_view_->config(), dir);
+  niah_->set_model_dir(dir);
+  probe_->set_model_dir(dir);
+  update_memory();
   remember(QStringLiteral("checkpoint:") + QDir(dir).absolutePath());
   update_status();
   return true;
@@ -102,6 +135,13 @@ bool MainWindow::open_project(const QString& folder, bool create) {
         store::ProjectStore::open(folder.toStdString(), create));
     const store::ProjectCounts c = store->counts();
     project_ = std::move(store);
+    // Each view reads through its own connection, so it sees the others' commits.
+    const QString dir = QString::fromStdString(project_->folder());
+    runs_->set_project(dir);
+    curves_->set_project(dir);
+    niah_->set_project(dir);
+    runs_->refresh_devices();
+    update_memory();
     log_->info(tr("Project %1: %2 models, %3 plans, %4 runs, %5 evaluations")
                    .arg(QString::fromStdString(project_->folder()))
                    .arg(c.models)
@@ -118,6 +158,64 @@ bool MainWindow::open_project(const QString& folder, bool create) {
     show_error(tr("Internal error"), QString::fromStdString(e.what()));
   }
   return false;
+}
+
+void MainWindow::set_plan_file(const QString& file) {
+  plan_file_ = file;
+  if (QFileInfo::exists(file)) planner_->load_plan(file);
+}
+
+void MainWindow::plan_edited() {
+  update_memory();
+  if (plan_file_.isEmpty() || !planner_->has_teacher()) return;
+  if (planner_->save_plan(plan_file_))
+    log_->info(tr("Plan saved to %1: %2").arg(plan_file_, planner_->estimates()->summary_text().replace('\n', QStringLiteral(" | "))));
+}
+
+void MainWindow::update_memory() {
+  if (!model_view_->has_model()) return;
+  const ModelConfig& teacher = model_view_->config();
+  memory_->set_teacher(teacher, QFileInfo(model_view_->checkpoint_dir()).fileName());
+  std::vector<std::pair<QString, ModelConfig>> students;
+  try {
+    const ModelConfig edited = layer_plan_from(planner_->model()->state(), {}).resolve(teacher);
+    students.emplace_back(tr("%1 (planner)").arg(QString::fromStdString(compact_name(edited))), edited);
+  } catch (const hylo::Error&) {
+    // The planner shows why its plan is invalid; the chart keeps the others.
+  }
+  std::map<QString, std::map<std::int64_t, double>> measured;
+  if (project_) {
+    try {
+      for (const store::PlanRecord& p : project_->list_plans()) {
+        const QString origin = tr("%1: plans[%2]").arg(QString::fromStdString(project_->db_file())).arg(p.id);
+        try {
+          const ModelConfig student = LayerPlan::from_yaml(p.yaml, origin.toStdString()).resolve(teacher);
+          students.emplace_back(QString::fromStdString(p.name.empty() ? compact_name(student) : p.name), student);
+        } catch (const hylo::Error& e) {  // e.g. a plan written for another model; said once per teacher
+          const QString key = model_view_->checkpoint_dir() + QLatin1Char('|') + QString::number(p.id);
+          if (!reported_plans_.contains(key)) {
+            reported_plans_.insert(key);
+            log_->error(tr("Plan \"%1\" does not apply to this model: %2")
+                            .arg(QString::fromStdString(p.name), QString::fromStdString(e.what())));
+          }
+        }
+      }
+      for (const store::EvalRecord& e : project_->list_evals()) {
+        if (e.kind != store::EvalKind::Niah) continue;
+        try {
+          const NiahResult r = NiahResult::from_json(QByteArray::fromStdString(e.result_json), tr("evals[%1]").arg(e.id));
+          if (!r.kv_bytes.empty())
+            measured[tr("#%1 %2").arg(e.id).arg(QFileInfo(r.model).fileName())] = r.kv_bytes;
+        } catch (const hylo::Error&) {
+          // NiahView reports unreadable results.
+        }
+      }
+    } catch (const hylo::Error& e) {
+      log_->error(QString::fromStdString(e.what()));
+    }
+  }
+  memory_->set_students(students);
+  memory_->set_measured(measured);
 }
 
 void MainWindow::show_error(const QString& title, const QString& message) {

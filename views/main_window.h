@@ -3,6 +3,7 @@
 // in the log; nothing a user opens can crash the window.
 #pragma once
 #include <QMainWindow>
+#include <QSet>
 #include <memory>
 
 namespace hylo::store {
@@ -15,9 +16,14 @@ class QTabWidget;
 
 namespace hylo::views {
 
+class CurvesView;
 class LogPanel;
+class MemoryView;
 class ModelInfoView;
+class NiahView;
 class PlannerView;
+class ProbeView;
+class RunsView;
 
 class MainWindow : public QMainWindow {
   Q_OBJECT
@@ -28,10 +34,18 @@ class MainWindow : public QMainWindow {
   // False (and the error shown) when the folder is not a readable checkpoint / project.
   bool open_checkpoint(const QString& dir);
   bool open_project(const QString& folder, bool create);
+  // Loads `file` into the planner when it exists, and saves the plan there after every edit
+  // (the log says so, with the plan's estimates).
+  void set_plan_file(const QString& file);
 
   LogPanel* log() const { return log_; }
   ModelInfoView* model_view() const { return model_view_; }
   PlannerView* planner() const { return planner_; }
+  RunsView* runs() const { return runs_; }
+  CurvesView* curves() const { return curves_; }
+  MemoryView* memory() const { return memory_; }
+  NiahView* niah() const { return niah_; }
+  ProbeView* probe() const { return probe_; }
   QTabWidget* tabs() const { return tabs_; }
   store::ProjectStore* project() const { return project_.get(); }
   QStringList recent() const;  // "checkpoint:<dir>" / "project:<dir>", newest first
@@ -45,11 +59,20 @@ class MainWindow : public QMainWindow {
   void remember(const QString& entry);
   void rebuild_recent_menu();
   void update_status();
+  void update_memory();  // teacher, the plan being edited and the project's plans, measured points
+  void plan_edited();
 
   QTabWidget* tabs_;
   LogPanel* log_;
   ModelInfoView* model_view_;
   PlannerView* planner_;
+  RunsView* runs_;
+  CurvesView* curves_;
+  MemoryView* memory_;
+  NiahView* niah_;
+  ProbeView* probe_;
+  QString plan_file_;
+  QSet<QString> reported_plans_;  // "<teacher dir>|<plan id>" already logged as not applying
   QMenu* recent_menu_ = nullptr;
   QLabel* status_project_;
   QLabel* status_model_;

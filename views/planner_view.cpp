@@ -20,6 +20,7 @@
 #include "views/mixer_palette.h"
 #include "views/mixer_settings_panel.h"
 #include "views/mixer_style.h"
+#include "views/plan_suggest_dialog.h"
 #include "views/plan_estimates_panel.h"
 
 namespace hylo::views {
@@ -60,6 +61,9 @@ PlannerView::PlannerView(QWidget* parent) : QWidget(parent), model_(new LayerPla
   presets_->setMenu(new QMenu(presets_));
   presets_->setEnabled(false);
   bar->addWidget(presets_);
+  suggest_ = bar->addAction(tr("Suggest plan..."), this, &PlannerView::suggest_plan);
+  suggest_->setToolTip(tr("Let the auto-planner (hylo plan suggest) pick the MLA layers for a KV budget"));
+  suggest_->setEnabled(false);
   layout->addWidget(bar);
 
   // Left: palette above the layer stack.
@@ -143,6 +147,21 @@ void PlannerView::set_teacher(const ModelConfig& teacher, const QString& teacher
     act->setToolTip(QString::fromStdString(preset.note));
   }
   presets_->setEnabled(!menu->isEmpty());
+  suggest_->setEnabled(true);
+}
+
+PlanSuggestDialog* PlannerView::suggest_plan() {
+  if (!has_teacher()) return nullptr;
+  auto* dialog = new PlanSuggestDialog(teacher_path_, this);
+  dialog->setAttribute(Qt::WA_DeleteOnClose);
+  // Loaded while the dialog (and its temporary folder) still exists; load_plan checks it fits.
+  connect(dialog, &PlanSuggestDialog::plan_ready, this, [this](const QString& file) {
+    if (load_plan(file, tr("Suggested plan"))) emit message(tr("Suggested plan applied: Ctrl+Z restores the previous one"));
+  });
+  connect(dialog, &PlanSuggestDialog::failed, this,
+          [this](const QString& why) { emit error_occurred(tr("Plan suggestion failed"), why); });
+  dialog->open();
+  return dialog;
 }
 
 bool PlannerView::has_teacher() const { return model_->rowCount() > 0; }
@@ -163,7 +182,7 @@ void PlannerView::show_context_menu(const QPoint& pos) {
   menu.exec(list_->viewport()->mapToGlobal(pos));
 }
 
-bool PlannerView::load_plan(const QString& file) {
+bool PlannerView::load_plan(const QString& file, const QString& undo_text) {
   if (!has_teacher()) {
     emit error_occurred(tr("Cannot load plan"), tr("Open the teacher checkpoint first."));
     return false;
@@ -172,7 +191,7 @@ bool PlannerView::load_plan(const QString& file) {
     const LayerPlan plan = LayerPlan::load(file.toStdString());
     plan.check(teacher_);
     model_->set_state(plan_state_from(plan, teacher_.num_hidden_layers),
-                      tr("Load %1").arg(QFileInfo(file).fileName()));
+                      undo_text.isEmpty() ? tr("Load %1").arg(QFileInfo(file).fileName()) : undo_text);
     emit message(tr("Loaded plan %1").arg(file));
     return true;
   } catch (const hylo::Error& e) {

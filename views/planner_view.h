@@ -16,6 +16,7 @@ class LayerPlanModel;
 class MixerPalette;
 class MixerSettingsPanel;
 class PlanEstimatesPanel;
+class PlanSuggestDialog;
 
 class PlannerView : public QWidget {
   Q_OBJECT
@@ -32,7 +33,11 @@ class PlannerView : public QWidget {
   QAction* redo_action() const { return redo_; }
 
   // Plan YAML files (core/spec/plan.h). False, with error_occurred emitted, when it fails.
-  bool load_plan(const QString& file);
+  // undo_text names the step in the undo stack (default "Load <file name>").
+  bool load_plan(const QString& file, const QString& undo_text = {});
+  // "Suggest plan...": opens the KV-budget dialog (non-modal; it deletes itself when closed) whose
+  // result is loaded as one undoable step. Null without a teacher.
+  PlanSuggestDialog* suggest_plan();
   bool save_plan(const QString& file);
 
  signals:
@@ -49,6 +54,7 @@ class PlannerView : public QWidget {
   MixerSettingsPanel* settings_;
   PlanEstimatesPanel* estimates_;
   QToolButton* presets_;
+  QAction* suggest_;
   QAction *undo_, *redo_;
   QList<QAction*> assign_actions_;
   ModelConfig teacher_;

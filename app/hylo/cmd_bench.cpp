@@ -21,6 +21,7 @@
 #include "core/spec/estimates.h"
 #include "core/spec/model_shapes.h"
 #include "core/spec/plan.h"
+#include "core/train/peak_memory.h"
 
 namespace {
 
@@ -76,12 +77,12 @@ nlohmann::json bench_context(hylo::HybridModel& model, const BenchArgs& a, at::D
   auto ids = random_prompt(model, L);
   hylo::MemoryReport mem;
   hylo::synchronize(device);
-  hylo::reset_device_peak(device);
+  hylo::reset_peak_memory(device);
   auto t0 = clock_type::now();
   auto logits = hylo::prefill(model, ids, caches, engine, {}, &mem);
   auto next = logits.argmax(-1).item<int64_t>();  // waits for the device
   const double ttft = seconds_since(t0);
-  const int64_t prefill_peak = hylo::device_peak_bytes(device);
+  const int64_t prefill_peak = hylo::peak_memory_bytes(device);
   nlohmann::json r = {{"context", L}, {"ttft_s", ttft}, {"prefill_tokens_per_s", static_cast<double>(L) / ttft}};
   if (decode) {
     at::NoGradGuard no_grad;
@@ -98,7 +99,7 @@ nlohmann::json bench_context(hylo::HybridModel& model, const BenchArgs& a, at::D
   r["memory"] = {{"weights", mem.weights}, {"kv", mem.kv}, {"state", mem.state}, {"activations", mem.activations}};
   r["estimate"] = {{"weights", est.weight_bytes}, {"kv", est.kv_bytes}, {"state", est.state_bytes}};
   if (device.is_cuda())
-    r["peak_allocated"] = {{"prefill", prefill_peak}, {"with_decode", hylo::device_peak_bytes(device)}};
+    r["peak_allocated"] = {{"prefill", prefill_peak}, {"with_decode", hylo::peak_memory_bytes(device)}};
   return r;
 }
 
@@ -188,19 +189,10 @@ void run_bench(const BenchArgs& a, bool decode) {
   std::cout << report.dump() << "\n";
 }
 
-// `bench` groups several benchmarks; whichever file registers first creates it.
-CLI::App* bench_group(CLI::App& root) {
-  for (auto* sub : root.get_subcommands([](CLI::App*) { return true; }))
-    if (sub->get_name() == "bench") return sub;
-  auto* bench = root.add_subcommand("bench", "Benchmarks (print a table; --json / --out for JSON)");
-  bench->require_subcommand(1);
-  return bench;
-}
-
 void setup_bench(CLI::App& root) {
   auto a = std::make_shared<BenchArgs>();
   for (bool decode : {false, true}) {
-    auto* cmd = bench_group(root)->add_subcommand(decode ? "decode" : "prefill",
+    auto* cmd = hylo::cli::bench_group(root)->add_subcommand(decode ? "decode" : "prefill",
                                                   decode ? "TTFT and TPOT per context (batch 1)" : "TTFT and memory per context (batch 1)");
     cmd->add_option("model", a->model, "Shape (llama-1b, llama-3b, llama-1b-hylo[-gdn], llama-3b-hylo[-gdn], tiny...), plan, config or checkpoint");
     cmd->add_option("--context", a->contexts, "Contexts, e.g. 8k,32k,128k,512k,1M,2M");

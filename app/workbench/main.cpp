@@ -1,4 +1,4 @@
-// hylo-workbench [--project <folder>] [--checkpoint <dir>]: the Qt workbench.
+// hylo-workbench [--project <folder>] [--checkpoint <dir>] [--plan <plan.yaml>]: the Qt workbench.
 #include <QApplication>
 #include <QCommandLineParser>
 
@@ -16,8 +16,12 @@ int main(int argc, char** argv) {
                              QStringLiteral("Open this project folder."), QStringLiteral("folder"));
   QCommandLineOption checkpoint({QStringLiteral("c"), QStringLiteral("checkpoint")},
                                 QStringLiteral("Open this checkpoint folder."), QStringLiteral("dir"));
+  QCommandLineOption plan(QStringLiteral("plan"),
+                          QStringLiteral("Plan file: loaded when it exists, saved after every edit."),
+                          QStringLiteral("file"));
   parser.addOption(project);
   parser.addOption(checkpoint);
+  parser.addOption(plan);
   parser.process(app);
 
   hylo::views::MainWindow window;
@@ -25,5 +29,6 @@ int main(int argc, char** argv) {
   // Failures are shown in the window (dialog + log); the workbench stays open either way.
   if (parser.isSet(project)) window.open_project(parser.value(project), false);
   if (parser.isSet(checkpoint)) window.open_checkpoint(parser.value(checkpoint));
+  if (parser.isSet(plan)) window.set_plan_file(parser.value(plan));
   return app.exec();
 }

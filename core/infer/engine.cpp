@@ -14,6 +14,7 @@
 #include "core/io/checkpoint.h"
 #include "core/model/model_io.h"
 #include "core/spec/error.h"
+#include "core/train/peak_memory.h"
 
 namespace hylo {
 
@@ -29,27 +30,6 @@ void check_cancel(const EngineHooks& hooks) {
 }
 
 }  // namespace
-
-void reset_device_peak(at::Device device) {
-#if defined(HYLO_TORCH_CUDA)
-  if (device.is_cuda()) c10::cuda::CUDACachingAllocator::resetPeakStats(device.index() < 0 ? 0 : device.index());
-#else
-  (void)device;
-#endif
-}
-
-int64_t device_peak_bytes(at::Device device) {
-#if defined(HYLO_TORCH_CUDA)
-  if (device.is_cuda()) {
-    // Index 0 is the aggregate pool in every LibTorch version (the enum moved namespaces in 2.x).
-    auto stats = c10::cuda::CUDACachingAllocator::getDeviceStats(device.index() < 0 ? 0 : device.index());
-    return stats.allocated_bytes[0].peak;
-  }
-#else
-  (void)device;
-#endif
-  return 0;
-}
 
 void release_device_memory(at::Device device) {
 #if defined(HYLO_TORCH_CUDA)
@@ -127,7 +107,7 @@ at::Tensor prefill(HybridModel& model, const at::Tensor& ids, Caches& caches, co
   const int64_t start_pos = caches.length();
   const int64_t weights = memory ? weight_bytes(model) : 0;
   caches.reserve(start_pos + T);
-  reset_device_peak(device);
+  reset_peak_memory(device);
   at::Tensor last;
   int64_t held = 0;  // CPU: the largest hidden + logits chunk held at once
   for (int64_t s = 0; s < T; s += options.chunk) {
@@ -151,7 +131,7 @@ at::Tensor prefill(HybridModel& model, const at::Tensor& ids, Caches& caches, co
     MemoryReport m;
     m.weights = weights;
     add_cache_bytes(caches, m);
-    const int64_t peak = device_peak_bytes(device);
+    const int64_t peak = device.is_cuda() ? peak_memory_bytes(device) : 0;
     m.activations = device.is_cuda() && peak > 0 ? std::max<int64_t>(0, peak - m.weights - m.kv - m.state) : held;
     *memory = m;
   }

@@ -96,9 +96,8 @@ Generation generate_batch(HybridModel& model, const at::Tensor& prompts, const D
 // Waits for the model's device (so timings hold on GPU).
 void synchronize(at::Device device);
 
-// The CUDA caching allocator's books (no-ops, and 0, on the CPU or with a LibTorch without CUDA).
-void reset_device_peak(at::Device device);
-int64_t device_peak_bytes(at::Device device);  // most bytes allocated at once since the last reset
-void release_device_memory(at::Device device); // hands cached blocks back (after an OOM)
+// Hands the CUDA caching allocator's cached blocks back (after an OOM); a no-op on the CPU or with a
+// LibTorch without CUDA. Peaks: core/train/peak_memory.h.
+void release_device_memory(at::Device device);
 
 }  // namespace hylo

@@ -1,6 +1,7 @@
 #include "core/model/gated_deltanet.h"
 
 #include <cmath>
+#include <vector>
 
 #include "core/model/mixer_checks.h"
 #include "core/model/ops.h"
@@ -104,6 +105,44 @@ at::Tensor GatedDeltaNetMixer::forward(const at::Tensor& x, int64_t pos, LayerCa
   auto o = r.out;  // (B, T, H, Dv) in x's dtype
   o = norm ? norm->forward(o, z_proj->forward(x).view({B, T, H, Dv})) : plain_norm->forward(o);
   return out_proj->forward(o.reshape({B, T, value_dim()}).to(x.scalar_type()));
+}
+
+std::map<std::string, at::Tensor> gdn_weights_from_qwen3_next(const GdnSettings& s, int64_t hidden_size,
+                                                              const std::map<std::string, at::Tensor>& hf) {
+  if (!s.output_gate) throw ModelError("Qwen3-Next layers always have the output gate z", {}, "gdn.output_gate");
+  const int64_t Hk = s.num_k_heads, r = s.num_heads / s.num_k_heads, dk = s.head_k_dim, dv = s.head_v_dim;
+  const int64_t C = hidden_size;
+  auto get = [&](const std::string& name, std::vector<int64_t> shape) {
+    auto it = hf.find(name);
+    if (it == hf.end()) throw ModelError("missing from the Qwen3-Next weights", {}, name);
+    if (it->second.sizes().vec() != shape)
+      throw ModelError("has shape " + std::string(c10::str(it->second.sizes())) + ", expected " +
+                           std::string(c10::str(at::IntArrayRef(shape))),
+                       {}, name);
+    return it->second;
+  };
+  const int64_t per_key_head = 2 * dk + 2 * r * dv;
+  auto qkvz = get("in_proj_qkvz.weight", {Hk * per_key_head, C}).view({Hk, per_key_head, C});
+  auto ba = get("in_proj_ba.weight", {2 * Hk * r, C}).view({Hk, 2 * r, C});
+  // Rows [begin, begin + n) of every key head's block, stacked in key-head order.
+  auto rows = [](const at::Tensor& t, int64_t begin, int64_t n) {
+    return t.narrow(1, begin, n).reshape({-1, t.size(2)}).clone();
+  };
+  std::map<std::string, at::Tensor> out{
+      {"q_proj.weight", rows(qkvz, 0, dk)},
+      {"k_proj.weight", rows(qkvz, dk, dk)},
+      {"v_proj.weight", rows(qkvz, 2 * dk, r * dv)},
+      {"z_proj.weight", rows(qkvz, 2 * dk + r * dv, r * dv)},
+      {"b_proj.weight", rows(ba, 0, r)},
+      {"a_proj.weight", rows(ba, r, r)},
+  };
+  const int64_t conv = 2 * Hk * dk + s.num_heads * dv;
+  out["conv1d.weight"] = get("conv1d.weight", {conv, 1, s.conv_kernel});
+  out["dt_bias"] = get("dt_bias", {s.num_heads});
+  out["A_log"] = get("A_log", {s.num_heads});
+  out["norm.weight"] = get("norm.weight", {dv});
+  out["out_proj.weight"] = get("out_proj.weight", {C, s.num_heads * dv});
+  return out;
 }
 
 }  // namespace hylo

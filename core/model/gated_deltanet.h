@@ -9,7 +9,9 @@
 #include <torch/nn/modules/linear.h>
 
 #include <cstdint>
+#include <map>
 #include <memory>
+#include <string>
 
 #include "core/model/gated_norm.h"
 #include "core/model/layers.h"
@@ -49,5 +51,15 @@ class GatedDeltaNetMixer : public Mixer {
  private:
   GdnSettings s_;
 };
+
+// Qwen3-Next's linear_attn tensors (names relative to "linear_attn") as ours. Qwen3-Next fuses the
+// input projections and groups their rows by key head i (r = num_heads / num_k_heads):
+//   in_proj_qkvz: [q_i (dk) | k_i (dk) | v of value heads i*r..i*r+r-1 (r*dv) | z of the same (r*dv)]
+//   in_proj_ba:   [b of those r value heads | a of them]
+// which become q_proj, k_proj, v_proj, z_proj, b_proj, a_proj with rows in head order. conv1d.weight,
+// dt_bias, A_log, norm.weight and out_proj.weight keep their names. A missing or misshaped tensor is a
+// ModelError naming it. Needs output_gate (Qwen3-Next always has z).
+std::map<std::string, at::Tensor> gdn_weights_from_qwen3_next(const GdnSettings& s, int64_t hidden_size,
+                                                              const std::map<std::string, at::Tensor>& hf);
 
 }  // namespace hylo

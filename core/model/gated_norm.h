@@ -1,6 +1,6 @@
-// RMSNorm with a multiplicative SiLU gate, the output norm of Mamba2 and Gated DeltaNet. Mamba2
-// gates first and normalises groups of d_inner / n_groups channels (as mamba_ssm's RMSNormGated);
-// Gated DeltaNet (Qwen3-Next) normalises each head and gates after.
+// RMSNorm with a multiplicative SiLU gate, the output norm of Mamba2 and Gated DeltaNet, over
+// groups of group_size channels. Mamba2 (HF) gates first and normalises all of d_inner; Gated
+// DeltaNet (Qwen3-Next) normalises each head and gates after.
 #pragma once
 #include <ATen/ATen.h>
 #include <torch/nn/module.h>

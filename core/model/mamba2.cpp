@@ -33,7 +33,7 @@ void validate(const Mamba2Settings& s, int64_t hidden, int64_t layer) {
   check(s.dt_min > 0 && s.dt_min <= s.dt_max, "must be positive and at most dt_max", "dt_min");
   check(s.dt_init_floor > 0, "must be positive", "dt_init_floor");
   check(s.d_xb >= 0 && s.d_xb <= s.d_inner, "must be between 0 and d_inner", "d_xb");
-  if (s.d_xb > 0) {
+  if (s.d_xb > 0 && s.d_xb != s.d_inner) {
     check(s.d_xb % s.head_dim == 0 && s.num_heads % (s.d_xb / s.head_dim) == 0,
           "must be a multiple of head_dim whose head count divides num_heads", "d_xb");
     check(s.d_xb % s.d_state == 0 && s.n_groups % (s.d_xb / s.d_state) == 0,
@@ -56,9 +56,11 @@ Mamba2Mixer::Mamba2Mixer(const Mamba2Settings& s, const ModelConfig& config, int
   dt_bias = register_parameter("dt_bias", dt + at::log(-at::expm1(-dt)));
   A_log = register_parameter("A_log", at::log(at::arange(1, H + 1, at::kFloat)));
   D = register_parameter("D", at::ones({H}));
+  // One norm over all of d_inner, as HF Mamba2 (mamba_ssm normalises d_inner / n_groups groups
+  // instead; the two agree for n_groups = 1).
   if (s.gated_norm)
-    norm = register_module("norm", std::make_shared<GatedRMSNorm>(s.d_inner, s.d_inner / s.n_groups,
-                                                                  config.rms_norm_eps, /*gate_before_norm=*/true));
+    norm = register_module("norm", std::make_shared<GatedRMSNorm>(s.d_inner, s.d_inner, config.rms_norm_eps,
+                                                                  /*gate_before_norm=*/true));
   out_proj = register_module("out_proj", make_linear(s.d_inner, C, false));
 }
 

@@ -28,8 +28,10 @@ class Mamba2Mixer : public Mixer {
   std::string checkpoint_name() const override { return "mamba"; }
   const Mamba2Settings& settings() const { return s_; }
 
-  int64_t x_channels() const { return s_.d_xb > 0 ? s_.d_xb : s_.d_inner; }               // before repetition
-  int64_t b_channels() const { return s_.d_xb > 0 ? s_.d_xb : s_.n_groups * s_.d_state; }  // before repetition
+  // d_xb of 0 or d_inner: no repetition (as core/spec/tensor_layout.h).
+  bool repeats_xb() const { return s_.d_xb > 0 && s_.d_xb != s_.d_inner; }
+  int64_t x_channels() const { return repeats_xb() ? s_.d_xb : s_.d_inner; }               // before repetition
+  int64_t b_channels() const { return repeats_xb() ? s_.d_xb : s_.n_groups * s_.d_state; }  // before repetition
   int64_t conv_dim() const { return x_channels() + b_channels() + s_.n_groups * s_.d_state; }
 
   torch::nn::Linear in_proj{nullptr};  // (d_inner + conv_dim + H, C): [z | x | B | C | dt]

@@ -65,13 +65,14 @@ void mamba2(const Mamba2Settings& s, int64_t C, Tensors& out) {
 }
 
 void gdn(const GdnSettings& s, int64_t C, Tensors& out) {
-  const int64_t value = s.num_heads * s.head_v_dim, conv = gdn_conv_channels(s);
-  if (s.output_gate)
-    out.push_back({"linear_attn.in_proj_qkvz.weight", {conv + value, C}});
-  else
-    out.push_back({"linear_attn.in_proj_qkv.weight", {conv, C}});
-  out.push_back({"linear_attn.in_proj_ba.weight", {2 * s.num_heads, C}});
-  out.push_back({"linear_attn.conv1d.weight", {conv, 1, s.conv_kernel}});
+  const int64_t key = s.num_k_heads * s.head_k_dim, value = s.num_heads * s.head_v_dim;
+  out.push_back({"linear_attn.q_proj.weight", {key, C}});
+  out.push_back({"linear_attn.k_proj.weight", {key, C}});
+  out.push_back({"linear_attn.v_proj.weight", {value, C}});
+  if (s.output_gate) out.push_back({"linear_attn.z_proj.weight", {value, C}});
+  out.push_back({"linear_attn.a_proj.weight", {s.num_heads, C}});
+  out.push_back({"linear_attn.b_proj.weight", {s.num_heads, C}});
+  out.push_back({"linear_attn.conv1d.weight", {gdn_conv_channels(s), 1, s.conv_kernel}});
   out.push_back({"linear_attn.dt_bias", {s.num_heads}});
   out.push_back({"linear_attn.A_log", {s.num_heads}});
   out.push_back({"linear_attn.norm.weight", {s.head_v_dim}});

@@ -16,10 +16,12 @@
 //   repetition d_x = d_inner, d_B = G*d_state; with it (MambaInLlama) d_x = d_B = d_xb;
 //   conv1d weight (d_x + d_B + G*d_state, 1, K) + bias, dt_bias (H), A_log (H), D (H),
 //   norm (d_inner) when gated_norm, out_proj (C, d_inner). No projection biases.
-// Gated DeltaNet (Qwen3-Next names, prefix "linear_attn"), Hk key heads of dk, Hv value heads of dv:
-//   in_proj_qkvz (2*Hk*dk + 2*Hv*dv, C) rows [q | k | v | z] (in_proj_qkv without z when
-//   output_gate is off), in_proj_ba (2*Hv, C) rows [beta | a], conv1d (2*Hk*dk + Hv*dv, 1, K)
-//   without bias, dt_bias (Hv), A_log (Hv), norm (dv) shared by the heads, out_proj (C, Hv*dv).
+// Gated DeltaNet (prefix "linear_attn"), Hk key heads of dk, Hv value heads of dv. Qwen3-Next's
+// names, except that its fused in_proj_qkvz / in_proj_ba are kept as separate projections so
+// attention weights copy in block by block (gdn_weights_from_qwen3_next converts):
+//   q_proj, k_proj (Hk*dk, C), v_proj (Hv*dv, C), z_proj (Hv*dv, C) when output_gate,
+//   a_proj, b_proj (Hv, C), conv1d (2*Hk*dk + Hv*dv, 1, K) without bias, dt_bias (Hv),
+//   A_log (Hv), norm (dv) shared by the heads, out_proj (C, Hv*dv).
 // Decoder layer: input_layernorm (C), post_attention_layernorm (C), mlp.gate_proj / up_proj (I, C),
 // mlp.down_proj (C, I). Model: model.embed_tokens (V, C), model.norm (C), lm_head (V, C) unless tied.
 #pragma once

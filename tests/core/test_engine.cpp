@@ -77,16 +77,17 @@ ModelConfig tiny_hybrid(const std::vector<MixerKind>& kinds) {
 }
 
 // Every config the mixer factory can build: the tiny teacher, a hybrid holding every kind, one
-// hybrid per kind (so a kind is covered even while another has no implementation), and each plan
-// preset (MLA, Mamba2, GDN students).
-std::vector<std::pair<std::string, ModelConfig>> buildable_configs() {
+// hybrid per kind (so a kind is covered even while another has no implementation), and with
+// `presets` each plan preset (MLA, Mamba2, GDN students at the planner's sizes).
+std::vector<std::pair<std::string, ModelConfig>> buildable_configs(bool presets = true) {
   using K = MixerKind;
   std::vector<std::pair<std::string, ModelConfig>> candidates = {
       {"all kinds", tiny_hybrid({K::Attention, K::MLA, K::Mamba2, K::GDN})},
       {"mla", tiny_hybrid({K::MLA, K::Attention, K::MLA, K::MLA})},
       {"mamba2", tiny_hybrid({K::Mamba2, K::Attention, K::Mamba2, K::Mamba2})},
       {"gdn", tiny_hybrid({K::GDN, K::Attention, K::GDN, K::GDN})}};
-  for (const auto& p : plan_presets(tiny_config())) candidates.emplace_back(p.name, p.plan.resolve(tiny_config()));
+  if (presets)
+    for (const auto& p : plan_presets(tiny_config())) candidates.emplace_back(p.name, p.plan.resolve(tiny_config()));
   std::vector<std::pair<std::string, ModelConfig>> out = {{"teacher", tiny_config()}};
   for (const auto& [name, c] : candidates) {
     try {
@@ -148,11 +149,14 @@ class TestEngine : public QObject {
     QVERIFY(generate_batch(*m, prompt, d, {}).tokens != a.tokens);
   }
 
-  // Chunked prefill reads the same tokens through the caches: logits agree to fp32 rounding
-  // (1e-4 absolute on logits of magnitude ~10), and the caches then continue identically.
+  // Chunked prefill reads the same tokens through the caches: in fp64 the logits agree to 1e-6 of
+  // the largest logit (RMSNorm rounds through fp32, as HF does; everything else is fp64), and the
+  // caches then continue identically. A wrong state hand-over between chunks costs O(1e-2) or more.
+  // The teacher and a hybrid of every kind (presets only change sizes; the greedy test runs them).
   void chunked_prefill_equals_unchunked() {
-    for (const auto& [name, config] : buildable_configs()) {
+    for (const auto& [name, config] : buildable_configs(/*presets=*/false)) {
       auto m = make_model(config, 7);
+      m->to(at::kDouble);
       auto ids = random_ids(2, 41, 97, 8);
       auto collect = [&](int64_t chunk) {
         std::vector<at::Tensor> parts;
@@ -160,33 +164,36 @@ class TestEngine : public QObject {
         h.on_chunk = [&](int64_t, const at::Tensor& l) { parts.push_back(l.clone()); };
         EngineOptions e;
         e.chunk = chunk;
-        auto caches = m->make_caches(2, at::kFloat, at::kCPU);
+        e.cache_dtype = at::kDouble;
+        auto caches = m->make_caches(2, at::kDouble, at::kCPU);
         prefill(*m, ids, caches, e, h);
         at::NoGradGuard no_grad;
         auto next = m->forward(at::full({2, 1}, 3, at::kLong), caches.length(), &caches);
         return std::make_pair(at::cat(parts, 1), next);
       };
       auto [whole, next_whole] = collect(41);
-      for (int64_t chunk : {1, 6, 16}) {
+      for (int64_t chunk : {1, 16}) {  // token by token (recurrent forms); chunks across internal chunk edges
         auto [chunked, next_chunked] = collect(chunk);
         const double diff = (whole - chunked).abs().max().item<double>();
         const double diff_next = (next_whole - next_chunked).abs().max().item<double>();
-        if (diff > 1e-4 || diff_next > 1e-4)
-          QFAIL(qPrintable(QString("%1, chunk %2: max |diff| %3, next step %4")
-                               .arg(name.c_str()).arg(chunk).arg(diff).arg(diff_next)));
+        const double tol = 1e-6 * std::max(1.0, whole.abs().max().item<double>());
+        if (diff > tol || diff_next > tol)
+          QFAIL(qPrintable(QString("%1, chunk %2: max |diff| %3, next step %4, tolerance %5")
+                               .arg(name.c_str()).arg(chunk).arg(diff).arg(diff_next).arg(tol)));
       }
     }
   }
 
   // Bytes the caches really hold after L prompt tokens (and one decoded token) equal
-  // estimate(config, L) at fp32, for the teacher and every buildable student.
+  // estimate(config, L) at fp32, for the teacher and a hybrid of every kind (the presets differ
+  // only in sizes; hylo_spec's tests cover those).
   void cache_bytes_equal_estimates() {
-    for (const auto& [name, config] : buildable_configs()) {
+    for (const auto& [name, config] : buildable_configs(/*presets=*/false)) {
       auto m = make_model(config, 9);
-      for (int64_t L : {1, 100, 1024, 4096}) {
+      for (int64_t L : {1, 100, 1500}) {
         auto caches = m->make_caches(1, at::kFloat, at::kCPU);
         EngineOptions e;
-        e.chunk = 1024;
+        e.chunk = 512;
         MemoryReport mem;
         prefill(*m, random_ids(1, L, 97, 10), caches, e, {}, &mem);
         Precision fp32{4, 4, 4};

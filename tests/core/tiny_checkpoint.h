@@ -6,8 +6,6 @@
 
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 #include <string>
 
 #include "core/io/checkpoint.h"
@@ -48,15 +46,9 @@ inline void write_tiny_checkpoint(const std::filesystem::path& dir, bool with_to
   HybridModel model(config);
   std::vector<std::pair<std::string, at::Tensor>> tensors;
   for (const auto& p : model.named_parameters()) tensors.emplace_back(p.key(), p.value().detach().clone());
-  std::string tokenizer_json;
-  if (with_tokenizer) {
-    std::ifstream in(llama3_tokenizer_path(), std::ios::binary);
-    std::ostringstream ss;
-    ss << in.rdbuf();
-    tokenizer_json = ss.str();
-  }
   std::filesystem::remove_all(dir);
-  write_checkpoint(dir.string(), config, tensors, tokenizer_json);
+  // write_checkpoint copies the tokenizer file it is given (a path, not JSON text).
+  write_checkpoint(dir.string(), config, tensors, with_tokenizer ? llama3_tokenizer_path() : std::string());
 }
 
 }  // namespace hylo::testing
