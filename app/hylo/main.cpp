@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "app/hylo/command.h"
+#include "app/hylo/crash_report.h"
 #include "core/spec/error.h"
 
 namespace hylo::cli {
@@ -28,6 +29,7 @@ GlobalOptions& global_options() {
 
 int main(int argc, char** argv) {
   using namespace hylo::cli;
+  install_crash_report();
   CLI::App app{"hylo: long-context upcycling of Transformers into MLA / Mamba2 / Gated DeltaNet hybrids"};
   app.require_subcommand(1);
   app.fallthrough();  // global options may follow the subcommand

@@ -64,6 +64,8 @@ inline void write_model(const std::string& dir, const ModelConfig& c, uint64_t s
 // Layer 1 of the student has one KV head where the teacher has two: a mixer the teacher lacks.
 inline ModelConfig student_config() {
   ModelConfig c = tiny_config();
+  c.model_type = "hylo";  // only a hylo config.json keeps a per-layer plan
+  c.architecture = "HyloForCausalLM";
   LayerSpec keep;
   keep.attention = c.teacher_attention();
   LayerSpec changed = keep;
