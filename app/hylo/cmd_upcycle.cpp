@@ -57,6 +57,8 @@ void setup(CLI::App& root) {
   cmd->add_option("--rank-energy", o->upcycle.rank_energy,
                   "Per-layer MLA ranks keeping this share of SVD energy, e.g. 0.99 (default: the plan's ranks)");
   cmd->add_flag("--identity-conv", o->upcycle.identity_conv, "Mamba2 conv1d starts as a pass-through");
+  cmd->add_flag("--random-mla", o->upcycle.random_mla,
+                "MLA layers keep their random init instead of the SVD of the teacher's attention (ablation)");
   cmd->add_option("--ppl-tokens", o->ppl_tokens, "Tokens for the perplexity check (0: skip)")->capture_default_str();
   cmd->add_option("--text", o->text, "Text file for the perplexity check (default: Brown prose)");
   cmd->add_option("--brown", o->brown, "Brown corpus folder")->capture_default_str();

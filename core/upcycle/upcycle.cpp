@@ -106,7 +106,7 @@ Upcycled upcycle(HybridModel& teacher, const LayerPlan& plan, const UpcycleOptio
     switch (out.config.layers[i].kind) {
       case MixerKind::Attention: break;
       case MixerKind::MLA:
-        init_mla(dynamic_cast<MlaMixer&>(*mixer), attention_weights(teacher_attention(teacher, i)));
+        if (!options.random_mla) init_mla(dynamic_cast<MlaMixer&>(*mixer), attention_weights(teacher_attention(teacher, i)));
         break;
       case MixerKind::Mamba2:
         init_mamba2(dynamic_cast<Mamba2Mixer&>(*mixer), attention_weights(teacher_attention(teacher, i)),

@@ -18,6 +18,7 @@ struct UpcycleOptions {
   // becomes the smallest multiple of 8 keeping this share of the SVD energy; 0: the plan's ranks.
   double rank_energy = 0;
   bool identity_conv = false;  // Mamba2 conv1d starts as a pass-through (linear_init.h)
+  bool random_mla = false;     // MLA layers keep their random init: the SVD-init ablation (HyLo Fig. 6)
 };
 
 // The student's config (plan.resolve) after every check the weights do not need: the plan against

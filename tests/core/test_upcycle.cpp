@@ -277,6 +277,27 @@ class TestUpcycle : public QObject {
     QVERIFY_EXCEPTION_THROWN(hylo::upcycle(*teacher, plan_from("default: mla\n"), options), hylo::ConfigError);
   }
 
+  // The Fig. 6 ablation: the SVD init starts the student much closer to the teacher than random MLA.
+  void randomMlaStartsFurtherFromTheTeacher() {
+    const auto t = tiny_teacher(2);
+    auto teacher = random_model(t, 19);
+    const auto plan = plan_from("default: keep\nlayers: {1: mla, 2: mla}\nmla: {kv_lora_rank: 32}\n");
+    hylo::UpcycleOptions random;
+    random.random_mla = true;
+    const auto svd = hylo::upcycle(*teacher, plan), rnd = hylo::upcycle(*teacher, plan, random);
+    at::NoGradGuard no_grad;
+    const auto ids = random_ids(t, 40);
+    const auto want = teacher->forward(ids);
+    const double e_svd = (svd.model->forward(ids) - want).norm().item<double>() / want.norm().item<double>();
+    const double e_rnd = (rnd.model->forward(ids) - want).norm().item<double>() / want.norm().item<double>();
+    qInfo("relative logit error: SVD init %.3g, random MLA %.3g", e_svd, e_rnd);
+    QVERIFY2(e_svd * 1.5 < e_rnd, qPrintable(QString("svd %1, random %2").arg(e_svd).arg(e_rnd)));
+    // Only the MLA layers differ: the shared tensors are the teacher's in both.
+    auto r = rnd.model->named_parameters();
+    for (auto& item : svd.model->named_parameters())
+      if (item.key().find("self_attn") == std::string::npos) QVERIFY2(at::equal(item.value(), *r.find(item.key())), item.key().c_str());
+  }
+
   void allKeepGivesTheTeacherExactly() {
     const auto t = tiny_teacher(2);
     auto teacher = random_model(t, 17);
