@@ -459,9 +459,10 @@ bool CurvesView::export_csv(const QString& file) {
 }
 
 bool CurvesView::export_image(const QString& file, QSize size) {
-  const bool ok = file.endsWith(QLatin1String(".pdf"), Qt::CaseInsensitive)
-                      ? plot_->savePdf(file, size.width(), size.height())
-                      : plot_->savePng(file, size.width(), size.height(), size.isEmpty() ? 2.0 : 1.0);
+  const bool given = !size.isEmpty();  // 0 x 0 asks QCustomPlot for the widget's size
+  const int w = given ? size.width() : 0, h = given ? size.height() : 0;
+  const bool ok = file.endsWith(QLatin1String(".pdf"), Qt::CaseInsensitive) ? plot_->savePdf(file, w, h)
+                                                                           : plot_->savePng(file, w, h, given ? 1.0 : 2.0);
   if (!ok) emit error_occurred(tr("Cannot export"), tr("%1: could not write the image").arg(file));
   return ok;
 }

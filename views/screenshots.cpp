@@ -6,6 +6,7 @@
 #include <QFile>
 #include <QPixmap>
 #include <QProcess>
+#include <QRegularExpression>
 #include <QTabWidget>
 #include <QTemporaryDir>
 #include <QThreadPool>
@@ -45,6 +46,9 @@ QStringList save_screenshots(const QString& project, const QString& dir, QSize s
   w.setAttribute(Qt::WA_DontShowOnScreen);
   w.resize(size);
   w.show();
+  if (w.size() != size)
+    notes->append(QObject::tr("window: %1x%2 is below its minimum size; grabbed at %3x%4")
+                      .arg(size.width()).arg(size.height()).arg(w.width()).arg(w.height()));
   if (!w.open_project(project, false)) throw StoreError("the workbench cannot open the project", s.db_file(), "");
 
   bool have_teacher = false;
@@ -56,7 +60,9 @@ QStringList save_screenshots(const QString& project, const QString& dir, QSize s
   QTemporaryDir tmp;
   const std::vector<store::PlanRecord> plans = s.list_plans();
   if (have_teacher && !plans.empty()) {
-    const QString file = tmp.filePath(QStringLiteral("plan.yaml"));
+    // Named after the plan: the log line "Loaded plan <file>" shows in the screenshots.
+    QString name = QString::fromStdString(plans.front().name).replace(QRegularExpression(QStringLiteral("[^A-Za-z0-9_.-]")), QStringLiteral("_"));
+    const QString file = tmp.filePath((name.isEmpty() ? QStringLiteral("plan") : name) + QStringLiteral(".yaml"));
     QFile f(file);
     if (!f.open(QIODevice::WriteOnly) || f.write(QByteArray::fromStdString(plans.front().yaml)) < 0)
       throw IoError("cannot write the plan copy", file.toStdString(), "");
