@@ -78,13 +78,17 @@ static std::optional<ModelConfig> model_config(store::ProjectStore& s, const sto
 static std::optional<double> kv_share(store::ProjectStore& s, std::int64_t model_id) {
   const std::vector<store::ModelRecord> models = s.list_models();
   std::optional<ModelConfig> student;
-  for (const store::ModelRecord& m : models)
-    if (m.id == model_id) student = model_config(s, m);
+  for (const store::ModelRecord& m : models) {
+    if (m.id != model_id) continue;
+    if (m.kind == store::ModelKind::Teacher) return 1.0;  // a teacher is its own reference
+    student = model_config(s, m);
+  }
   if (!student) return std::nullopt;
   std::optional<ModelConfig> teacher;
-  if (!student->teacher.empty()) {
+  // A relative teacher path has no known base (the plan file's folder it came from is gone).
+  if (QFileInfo(QString::fromStdString(student->teacher)).isAbsolute()) {
     try {
-      teacher = ModelConfig::load(s.resolve_path(student->teacher));
+      teacher = ModelConfig::load(student->teacher);
     } catch (const std::exception&) {
       // Moved or deleted: fall back to the project's teacher.
     }

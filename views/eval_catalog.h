@@ -37,7 +37,8 @@ struct NiahPanel {
 };
 
 // A NIAH evaluation with its model's name and KV share. The teacher is the one the student's
-// config.json names, else the project's first teacher model with a readable config.
+// config.json names by absolute path, else the project's first teacher model with a readable
+// config; a teacher's own evaluation is 100 %.
 NiahPanel niah_panel(store::ProjectStore& store, std::int64_t eval_id);
 
 }  // namespace hylo::views

@@ -1,7 +1,8 @@
 // hylo-figures renderers, in process: the NIAH row has the asked size, a score-1 cell is green and
-// a score-0 cell red, panels carry the model name and the KV share (9.4 % for the demo MLA+GDN
-// plan, by hand: 2 layers x (32 + 16) latent / 8 layers x 2 x 2 x 32 K/V = 96 / 1024), curves draw
-// the run's colour, screenshots write one PNG per tab, and unknown ids, models, metrics and
+// a score-0 cell red, panels carry the model name and the KV share against the teacher the student
+// names (9.4 % for the demo MLA+GDN plan, by hand: 2 layers x (32 + 16) latent / 8 layers x 2 x 2
+// x 32 K/V = 96 / 1024; the project's first teacher, teacher-large, would give 96 / 2560), curves
+// draw the run's colour, screenshots write one PNG per tab, and unknown ids, models, metrics and
 // projects are errors naming them.
 #include <QFile>
 #include <QImage>
@@ -62,6 +63,15 @@ class TestFigures : public QObject {
     QVERIFY(plan_file.open(QIODevice::ReadOnly));
     const std::string plan_yaml = plan_file.readAll().toStdString();
 
+    // A first teacher the student was not made from: the student's own (absolute) teacher wins.
+    store::ModelRecord other;
+    other.kind = store::ModelKind::Teacher;
+    other.name = "teacher-large";
+    other.path = "absent";
+    QFile large(source("demo/configs/teacher-large.json"));
+    QVERIFY(large.open(QIODevice::ReadOnly));
+    other.config_json = large.readAll().toStdString();
+    s.add_model(other);
     store::ModelRecord t;
     t.kind = store::ModelKind::Teacher;
     t.name = "teacher";
@@ -71,7 +81,9 @@ class TestFigures : public QObject {
     st.kind = store::ModelKind::Student;
     st.name = "2MLA6GDN (distilled)";
     st.path = "student";
-    st.config_json = LayerPlan::from_yaml(plan_yaml).resolve(teacher).to_json().dump();
+    ModelConfig student = LayerPlan::from_yaml(plan_yaml).resolve(teacher);
+    student.teacher = dir_.filePath("teacher").toStdString();
+    st.config_json = student.to_json().dump();
     const std::int64_t student_id = s.add_model(st);
     store::PlanRecord p;
     p.model_id = teacher_id;
@@ -107,7 +119,7 @@ class TestFigures : public QObject {
     std::vector<NiahPanel> panels = {niah_panel(s, student_eval_), niah_panel(s, teacher_eval_)};
     QCOMPARE(panels[0].label, QString("2MLA6GDN (distilled)"));
     QVERIFY(panels[0].kv_fraction && std::abs(*panels[0].kv_fraction - 96.0 / 1024.0) < 1e-12);
-    QVERIFY(panels[1].kv_fraction && *panels[1].kv_fraction == 1.0);
+    QVERIFY(panels[1].kv_fraction && *panels[1].kv_fraction == 1.0);  // the teacher itself
 
     const QSize size(900, 420);
     NiahFigure fig(panels, {"HyLo student"}, "NIAH", size);
