@@ -15,6 +15,7 @@
 #include <QTextStream>
 #include <QTimer>
 #include <QVBoxLayout>
+#include <algorithm>
 #include <cmath>
 #include <qcustomplot.h>
 
@@ -390,6 +391,26 @@ void CurvesView::set_log_x(bool on) {
   replot(!user_zoomed_);
 }
 
+void CurvesView::show_runs(const std::vector<std::int64_t>& runs, const QStringList& labels) {
+  run_list_->blockSignals(true);
+  for (int i = 0; i < run_list_->count(); ++i) {
+    QListWidgetItem* item = run_list_->item(i);
+    const std::int64_t id = item->data(Qt::UserRole).toLongLong();
+    const auto pos = std::find(runs.begin(), runs.end(), id);
+    RunCurves& rc = runs_.at(id);
+    rc.shown = runs.empty() || pos != runs.end();
+    item->setCheckState(rc.shown ? Qt::Checked : Qt::Unchecked);
+    const long k = pos - runs.begin();
+    if (pos != runs.end() && k < labels.size()) {
+      rc.name = labels[int(k)];
+      item->setText(rc.name);
+    }
+  }
+  run_list_->blockSignals(false);
+  user_zoomed_ = false;
+  rebuild_graphs();
+}
+
 void CurvesView::hover_at(double x) {
   QStringList parts;
   for (const auto& [id, rc] : runs_) {
@@ -437,9 +458,11 @@ bool CurvesView::export_csv(const QString& file) {
   return out.status() == QTextStream::Ok;
 }
 
-bool CurvesView::export_image(const QString& file) {
-  const bool ok = file.endsWith(QLatin1String(".pdf"), Qt::CaseInsensitive) ? plot_->savePdf(file)
-                                                                           : plot_->savePng(file, 0, 0, 2.0);
+bool CurvesView::export_image(const QString& file, QSize size) {
+  const bool given = !size.isEmpty();  // 0 x 0 asks QCustomPlot for the widget's size
+  const int w = given ? size.width() : 0, h = given ? size.height() : 0;
+  const bool ok = file.endsWith(QLatin1String(".pdf"), Qt::CaseInsensitive) ? plot_->savePdf(file, w, h)
+                                                                           : plot_->savePng(file, w, h, given ? 1.0 : 2.0);
   if (!ok) emit error_occurred(tr("Cannot export"), tr("%1: could not write the image").arg(file));
   return ok;
 }

@@ -5,6 +5,7 @@
 // several runs overlaid; hover read-out; zoom/pan; PNG/PDF/CSV export; min/max/last per run.
 #pragma once
 #include <QColor>
+#include <QSize>
 #include <QWidget>
 #include <cstdint>
 #include <map>
@@ -53,7 +54,10 @@ class CurvesView : public QWidget {
 
   // The current metric of the shown runs: run,metric,step,tokens,wall_s,value,smoothed.
   bool export_csv(const QString& file);
-  bool export_image(const QString& file);  // .png, or .pdf (vector)
+  // .png (twice the widget's size, or `size` pixels when given), or .pdf (vector).
+  bool export_image(const QString& file, QSize size = {});
+  // Shows only `runs` (every run when empty), renamed to `labels` in order where given.
+  void show_runs(const std::vector<std::int64_t>& runs, const QStringList& labels = {});
 
   QString metric() const { return metric_; }
   double smoothing() const { return smoothing_; }

@@ -13,25 +13,9 @@
 #include "core/spec/error.h"
 #include "projects/store/project_store.h"
 #include "views/hylo_binary.h"
+#include "views/niah_plot.h"
 
 namespace hylo::views {
-
-static QCPColorGradient score_gradient() {  // red (missed) -> yellow -> green (found)
-  QCPColorGradient g;
-  g.setColorStopAt(0.0, QColor("#c62828"));
-  g.setColorStopAt(0.5, QColor("#fdd835"));
-  g.setColorStopAt(1.0, QColor("#2e7d32"));
-  g.setNanHandling(QCPColorGradient::nhTransparent);
-  return g;
-}
-
-static QCPColorGradient difference_gradient() {  // A worse (red) -> equal (white) -> A better (green)
-  QCPColorGradient g;
-  g.setColorStopAt(0.0, QColor("#c62828"));
-  g.setColorStopAt(0.5, QColor("#ffffff"));
-  g.setColorStopAt(1.0, QColor("#2e7d32"));
-  return g;
-}
 
 NiahView::NiahView(QWidget* parent) : QWidget(parent), proc_(new QProcess(this)) {
   auto* layout = new QVBoxLayout(this);
@@ -69,10 +53,7 @@ NiahView::NiahView(QWidget* parent) : QWidget(parent), proc_(new QProcess(this))
     auto* margins = new QCPMarginGroup(p.plot);
     p.plot->axisRect()->setMarginGroup(QCP::msBottom | QCP::msTop, margins);
     scale->setMarginGroup(QCP::msBottom | QCP::msTop, margins);
-    p.plot->xAxis->setLabel(tr("context length (tokens)"));
-    p.plot->yAxis->setLabel(tr("needle depth (%)"));
-    p.plot->yAxis->setRangeReversed(true);  // 0 % (start of the context) at the top
-    for (QCPAxis* ax : {p.plot->xAxis, p.plot->yAxis}) ax->grid()->setVisible(false);
+    style_niah_axes(p.plot->axisRect());
     maps->addWidget(p.plot, 1);
     const int index = int(&p - panels_);
     connect(p.plot, &QCustomPlot::mouseMove, this, [this, index](QMouseEvent* e) {
@@ -206,25 +187,8 @@ void NiahView::draw(Panel& p, const NiahResult& r, std::vector<std::vector<doubl
                     bool difference) {
   static_cast<QCPTextElement*>(p.plot->plotLayout()->element(0, 0))->setText(title);
   p.values = std::move(values);
-  const int nx = int(r.lengths.size()), ny = int(r.depths.size());
-  p.map->data()->setSize(std::max(nx, 1), std::max(ny, 1));
-  // Cells sit at integer coordinates: lengths are log-spaced, so equal columns are a log axis.
-  p.map->data()->setRange(QCPRange(0, std::max(nx - 1, 1)), QCPRange(0, std::max(ny - 1, 1)));
-  p.map->data()->fill(std::nan(""));
-  for (int i = 0; i < nx; ++i)
-    for (int j = 0; j < ny; ++j) p.map->data()->setCell(i, j, p.values[std::size_t(i)][std::size_t(j)]);
-  p.map->setInterpolate(false);
-  p.map->setGradient(difference ? difference_gradient() : score_gradient());
-  p.map->setDataRange(difference ? QCPRange(-1, 1) : QCPRange(0, 1));
+  fill_niah_map(p.map, p.plot->axisRect(), r, p.values, difference);
   p.map->colorScale()->axis()->setLabel(difference ? tr("score difference") : tr("mean score"));
-  auto xt = QSharedPointer<QCPAxisTickerText>::create();
-  for (int i = 0; i < nx; ++i) xt->addTick(i, short_length(r.lengths[std::size_t(i)]));
-  auto yt = QSharedPointer<QCPAxisTickerText>::create();
-  for (int j = 0; j < ny; ++j) yt->addTick(j, QString::number(r.depths[std::size_t(j)], 'g', 4));
-  p.plot->xAxis->setTicker(xt);
-  p.plot->yAxis->setTicker(yt);
-  p.plot->xAxis->setRange(-0.5, std::max(nx, 1) - 0.5);
-  p.plot->yAxis->setRange(-0.5, std::max(ny, 1) - 0.5);
   p.plot->replot(QCustomPlot::rpQueuedReplot);
 }
 
