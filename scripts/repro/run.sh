@@ -29,4 +29,52 @@ arm budgets && demo --plan demo/plans/mla1-mamba2.yaml --plan demo/plans/mla4-ma
 arm short && demo --plan demo/plans/mla-mamba2.yaml --recipe demo/recipes/distill-short.yaml --variant "short only"
 arm noyarn && demo --plan demo/plans/mla-mamba2.yaml --recipe demo/recipes/distill-noyarn.yaml --variant "no YaRN"
 arm random-mla && demo --plan demo/plans/mla-mamba2.yaml --random-mla --variant "random MLA"
-exit 0
+
+# Loss by position over 4K-token Brown documents (the teacher is trained at 512): at this scale the
+# clearest measure of usable context. JSON per model in $PROJECT/ppl/, a Markdown table on stdout.
+PPL="$PROJECT/ppl"
+mkdir -p "$PPL"
+ppl() { "$BIN/hylo" eval ppl "$2" --length 4096 --documents 4 --first-bucket 128 --project "$PROJECT" \
+          --json "$PPL/$1.json" >/dev/null 2>&1; }
+ppl teacher demo/teacher
+for run in mla1-mamba2 mla-mamba2 mla4-mamba2 mla-gdn mla-mamba2-short-only mla-mamba2-no-yarn mla-mamba2-random-mla; do
+  final=$(ls -d "$PROJECT"/demo-*/runs/"$run"/final 2>/dev/null | sort | tail -1)
+  [[ -n "$final" ]] && ppl "$run" "$final"
+done
+python3 - "$PPL" <<'PY'
+import json, os, sys
+order = ["teacher", "mla1-mamba2", "mla-mamba2", "mla4-mamba2", "mla-gdn", "mla-mamba2-short-only",
+         "mla-mamba2-no-yarn", "mla-mamba2-random-mla"]
+rows = [(n, json.load(open(os.path.join(sys.argv[1], n + ".json")))) for n in order
+        if os.path.exists(os.path.join(sys.argv[1], n + ".json"))]
+heads = [f"{a}-{b}" for a, b in rows[0][1]["buckets"]]
+print("| model | " + " | ".join(heads) + " |")
+print("|---" * (len(heads) + 1) + "|")
+for n, r in rows:
+    print(f"| {n} | " + " | ".join(f"{x:.3f}" for x in r["loss"]) + " |")
+PY
+
+# Figures, from the store (each --model is that model's newest NIAH evaluation).
+export QT_QPA_PLATFORM=offscreen
+F="$BIN/hylo-figures"
+OUT=docs/figures
+mkdir -p "$OUT"
+d() { echo "$1 (distilled)"; }
+"$F" niah --project "$PROJECT" --model "demo teacher" --model "$(d 1MLA7M2)" --model "$(d 2MLA6M2)" \
+  --model "$(d 4MLA4M2)" --title "NIAH: teacher and hybrids at three KV budgets" -o "$OUT/niah-kv-budgets.png"
+"$F" niah --project "$PROJECT" --model "$(d "2MLA6M2 [short only]")" --model "$(d "2MLA6M2 [no YaRN]")" \
+  --model "$(d 2MLA6M2)" --label "short only (ild + kd at 512)" --label "+ long stage at 2K, no YaRN" \
+  --label "+ long stage at 2K with YaRN x4" --title "NIAH: the long-context stage and YaRN (2MLA6M2)" \
+  -o "$OUT/niah-long-stage.png"
+"$F" niah --project "$PROJECT" --model "$(d 2MLA6M2)" --model "$(d "2MLA6M2 [random MLA]")" \
+  --model "$(d 2MLA6GDN)" --label "MLA from SVD, Mamba2" --label "MLA random, Mamba2" --label "MLA from SVD, GDN" \
+  --title "NIAH: MLA initialisation and the linear block" -o "$OUT/niah-init-linear.png"
+# Distillation loss of the init arms: the newest run of each student.
+run_of() { "$BIN/hylo" runs --project "$PROJECT" --json | python3 -c '
+import json, sys
+name = sys.argv[1]
+runs = [r for r in json.load(sys.stdin) if r.get("name") == name]
+print(max(runs, key=lambda r: r["id"])["id"] if runs else "")' "$1"; }
+"$F" curves --project "$PROJECT" --run "$(run_of mla-mamba2)" --run "$(run_of mla-mamba2-random-mla)" \
+  --label "MLA from SVD" --label "MLA random" --metric loss -o "$OUT/loss-init.png"
+"$F" screenshots --project "$PROJECT" -o docs/screenshots

@@ -96,6 +96,19 @@ class TestTasks : public QObject {
     QCOMPARE(int64_t(llama().encode(s.prompt, false).size()), s.prompt_tokens);
   }
 
+  // Byte-level tokens (the demo tokenizer): one word is several tokens, more than the slack; the
+  // prompt is then the largest that fits.
+  void byteLevelPromptsFitTheirLength() {
+    const Tokenizer bytes = Tokenizer::from_file(QT_TESTCASE_SOURCEDIR "/../demo/tokenizer.json");
+    for (int64_t length : {512, 1024, 2048, 4096})
+      for (uint64_t seed : {1, 2, 3}) {
+        TaskSample s = generate_task(bytes, spec("niah_single_1", length, 50.0, seed));
+        QCOMPARE(int64_t(bytes.encode(s.prompt, false).size()), s.prompt_tokens);
+        QVERIFY2(s.prompt_tokens <= length && s.prompt_tokens >= length - 32,
+                 qPrintable(QString("%1 tokens for %2").arg(s.prompt_tokens).arg(length)));
+      }
+  }
+
   void deterministicForASeed() {
     for (const auto& t : task_names()) {
       TaskSample a = generate_task(llama(), spec(t, 2048, 40.0, 11));
