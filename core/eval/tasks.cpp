@@ -98,11 +98,8 @@ std::pair<int64_t, int64_t> fit(const Tokenizer& tok, int64_t target, int64_t ma
       per_unit *= 1.02;  // overshot: step more cautiously
     }
   }
-  // hi == lo + 1: one more word overshoots. Words of a byte-level tokenizer can be longer than
-  // the slack; then the largest prompt that fits is the answer.
-  if (target - lo_tokens > kLengthSlack && hi != lo + 1)
-    throw EvalError("could not fit the prompt to " + std::to_string(target) + " tokens (got " +
-                        std::to_string(lo_tokens) + ")", "", "length");
+  // The loop ends within the slack or with hi == lo + 1 (one more word overshoots; a byte-level
+  // word can be longer than the slack). Only a haystack that runs out leaves the prompt short.
   if (target - lo_tokens > kLengthSlack && lo == max_n)
     throw EvalError("the haystack runs out at " + std::to_string(lo_tokens) + " tokens, short of " +
                         std::to_string(target), "", "length");
