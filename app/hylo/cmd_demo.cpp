@@ -20,6 +20,7 @@
 #include "app/hylo/command.h"
 #include "app/hylo/demo_report.h"
 #include "app/hylo/progress_bar.h"
+#include "core/io/remove_tree.h"
 #include "core/spec/error.h"
 #include "core/spec/estimates.h"
 #include "core/spec/plan.h"
@@ -143,7 +144,7 @@ fs::path prepare_data(const Options& o, const fs::path& project, const fs::path&
   fs::path data = project / "data" / "brown-bytes";
   if (fs::is_regular_file(data / "manifest.json")) return data;
   fs::path text = project / "data" / "brown-text";
-  fs::remove_all(text);
+  hylo::remove_tree(text.string());
   const char* cache = std::getenv("HYLO_CACHE");
   const char* home = std::getenv("HOME");
   const fs::path default_brown =

@@ -181,8 +181,13 @@ Layout niah_layout(const NiahConfig& c, const TaskSpec& spec, Rng& rng, std::vec
   if (c.haystack == "noise") {
     l.words = noise_words(words_needed);
   } else if (c.haystack == "essay") {
-    if (spec.essay_dir.empty()) throw EvalError("the essay haystack needs a folder of essay text", "", "essay_dir");
-    l.words = essay_words(spec.essay_dir, words_needed, rng);
+    if (!spec.essay_words.empty()) {
+      while (static_cast<int64_t>(l.words.size()) < words_needed)
+        l.words.insert(l.words.end(), spec.essay_words.begin(), spec.essay_words.end());
+    } else {
+      if (spec.essay_dir.empty()) throw EvalError("the essay haystack needs a folder of essay text", "", "essay_dir");
+      l.words = essay_words(spec.essay_dir, words_needed, rng);
+    }
   } else {
     // Distractor needles whose keys differ from every asked key.
     while (static_cast<int64_t>(l.words.size()) < words_needed) {

@@ -39,6 +39,9 @@ struct TaskSpec {
   double depth = 50.0;     // 0 (start) .. 100 (end) of the haystack
   uint64_t seed = 0;
   std::string essay_dir;   // Brown corpus folder for the essay haystacks
+  // An essay haystack given as words (the trainer's own text), repeated as needed; used instead
+  // of essay_dir when not empty.
+  std::vector<std::string> essay_words;
 };
 
 struct TaskSample {

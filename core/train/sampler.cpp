@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <numeric>
+#include <sstream>
 
 #include "core/eval/tasks.h"
 #include "core/spec/error.h"
@@ -109,6 +110,21 @@ PackedSample PackedSampler::synthetic_sample(size_t source) {
   spec.task = *sources_[source].synthetic == SyntheticTask::Passkey ? "passkey" : "niah_single_1";
   spec.depth = 100.0 * rng.uniform();
   spec.seed = rng.next();
+  if (spec.task != "passkey") {
+    // A NIAH window hides its needle in the training text itself (as `hylo eval niah` hides it in
+    // prose), not in the repeated noise sentences, so what is learnt carries over to the eval.
+    for (const auto& other : sources_)
+      if (other.corpus && other.corpus->size() > seq_len_) {
+        std::vector<int32_t> ids(static_cast<size_t>(seq_len_));
+        other.corpus->read(static_cast<int64_t>(rng.below(static_cast<uint64_t>(other.corpus->size() - seq_len_))),
+                           seq_len_, ids.data());
+        std::istringstream text(tokenizer_->decode(ids, true));
+        for (std::string w; text >> w;) spec.essay_words.push_back(w);
+        if (spec.essay_words.size() > 2) spec.essay_words.erase(spec.essay_words.begin());  // a cut word
+        if (!spec.essay_words.empty()) spec.task = "niah_single_2";
+        break;
+      }
+  }
   // The answer (" 1234567.") takes a handful of tokens; reserve a margin for it and the EOS.
   spec.length = seq_len_ + 1 - 16;
   TaskSample task = generate_task(*tokenizer_, spec);

@@ -3,7 +3,8 @@
 // and rank r of W takes every W-th window of the shuffled order (ranks never overlap; the last
 // windows % W of an epoch are left out so all ranks take the same number of steps). Synthetic
 // long-context documents (passkey, NIAH) are mixed in by ratio, generated from the seed and
-// tokenized on the fly, filling a whole window. The position is a small JSON state: a run that
+// tokenized on the fly, filling a whole window; a NIAH document's haystack is a stretch of the
+// first corpus (the eval's prose-haystack format), or noise sentences when there is no corpus. The position is a small JSON state: a run that
 // restores it continues with exactly the sample it would have drawn next.
 #pragma once
 #include <nlohmann/json.hpp>

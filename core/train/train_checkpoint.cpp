@@ -12,6 +12,7 @@
 
 #include "core/io/atomic_file.h"
 #include "core/io/checkpoint.h"
+#include "core/io/remove_tree.h"
 #include "core/io/safetensors.h"
 #include "core/spec/error.h"
 #include "core/spec/sha256.h"
@@ -54,7 +55,7 @@ std::string write_train_checkpoint(const std::string& root, int64_t global_step,
   if (fs::exists(final_dir)) return final_dir.string();
   fs::create_directories(root);
   const fs::path tmp = fs::path(root) / (".tmp-" + step_dir_name(global_step));
-  fs::remove_all(tmp);
+  remove_tree(tmp.string());
   fs::create_directories(tmp);
 
   NamedTensors weights;
@@ -75,7 +76,7 @@ std::string write_train_checkpoint(const std::string& root, int64_t global_step,
   fsync_dir(root);
 
   auto dirs = checkpoint_dirs(root);
-  for (size_t i = static_cast<size_t>(std::max<int64_t>(keep, 1)); i < dirs.size(); ++i) fs::remove_all(dirs[i]);
+  for (size_t i = static_cast<size_t>(std::max<int64_t>(keep, 1)); i < dirs.size(); ++i) remove_tree(dirs[i].string());
   return final_dir.string();
 }
 

@@ -272,6 +272,8 @@ class TestData : public QObject {
       QCOMPARE(p.window, int64_t(-1));
       std::string text = llama().decode(p.tokens);
       QVERIFY(text.find(p.source == 1 ? "The pass key is " : "One of the special magic numbers") != std::string::npos);
+      // A NIAH haystack is prose from the corpus (the eval's format), not the noise sentences.
+      if (p.source == 2) QVERIFY(text.find("The grass is green") == std::string::npos);
       QCOMPARE(p.tokens.back(), *llama().eos_id());  // padded to the window with EOS
     }
     // Binomial shares: 3 standard deviations of 200 draws.
@@ -285,6 +287,9 @@ class TestData : public QObject {
     std::string key = text.substr(at + 16, 5);
     QVERIFY(text.rfind("The pass key is " + key + ".") + 40 > text.size());
     QVERIFY_EXCEPTION_THROWN(PackedSampler({{nullptr, SyntheticTask::Passkey, 1.0}}, T, 2, 0, 1, nullptr), TrainError);
+    // Without a corpus a NIAH document falls back to the noise haystack.
+    PackedSampler noise({{nullptr, SyntheticTask::Niah, 1.0}}, T, 2, 0, 1, &llama());
+    QVERIFY(llama().decode(noise.next().tokens, true).find("The grass is green") != std::string::npos);
   }
 };
 

@@ -12,6 +12,7 @@
 #include <sstream>
 
 #include "core/io/checkpoint.h"
+#include "core/io/remove_tree.h"
 #include "core/io/safetensors.h"
 #include "core/spec/error.h"
 
@@ -197,6 +198,23 @@ class TestSafetensors : public QObject {
     QVERIFY(!r.contains("x"));
     QVERIFY(at::equal(r.load("y"), sample(at::kInt, {3})));
     QCOMPARE(std::distance(fs::directory_iterator(dir), fs::directory_iterator()), std::ptrdiff_t(1));
+  }
+
+  // remove_tree replaces std::filesystem::remove_all (LibTorch 2.x interposes a broken copy).
+  void removeTreeDeletesAFolderButNotWhatLinksPointTo() {
+    const fs::path dir = scratch("tree");
+    const fs::path outside = scratch("tree_outside");
+    std::ofstream(outside / "keep.txt") << "keep";
+    fs::create_directories(dir / "a" / "b");
+    std::ofstream(dir / "a" / "b" / "f.bin") << "x";
+    std::ofstream(dir / "top.txt") << "y";
+    fs::create_directory_symlink(outside, dir / "a" / "link");
+    hylo::remove_tree(dir.string());
+    QVERIFY(!fs::exists(dir));
+    QVERIFY(fs::exists(outside / "keep.txt"));  // the link went, not its target
+    hylo::remove_tree(dir.string());             // a missing path is fine
+    hylo::remove_tree((outside / "keep.txt").string());  // so is a plain file
+    QVERIFY(!fs::exists(outside / "keep.txt"));
   }
 
   void writerRejectsBadInput() {
