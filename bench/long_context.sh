@@ -6,8 +6,8 @@
 # ${HYLO_BUILD_DIR:-build}/app/hylo (LibTorch 2 with CUDA, e.g.
 #   HYLO_BUILD_DIR=build HYLO_NO_GUI=1 scripts/build.sh -DHYLO_TESTS=OFF -DHYLO_DEPS_PREFIX=$PWD/.dev \
 #     -DCMAKE_PREFIX_PATH=$(python3 -c 'import torch;print(torch.utils.cmake_prefix_path)')).
-# Results merge into bench/results/long_context_<gpu>.json (runs keyed by model, so a sweep split
-# over several commands ends in one file), with student/teacher ratios from the same file.
+# Results merge into bench/results/long_context_<gpu>.json (bench/merge_long_context.py: by model and
+# context, so a sweep split over several commands ends in one file), with student/teacher ratios.
 #
 #   bench/long_context.sh                                   all four default models, --budget 540
 #   bench/long_context.sh --models llama-3b-hylo-gdn        one model with the whole budget
@@ -90,60 +90,4 @@ RUNS=("$WORK"/run_*.json)
 [[ ${#RUNS[@]} -gt 0 ]] || { echo "long_context.sh: no model ran" >&2; exit 1; }
 
 COMMIT=${HYLO_COMMIT:-$(git rev-parse HEAD 2>/dev/null || echo unknown)}
-python3 - "$OUT" "$GPU" "$COMMIT" "$0 --models $MODELS --contexts $CONTEXTS --budget $BUDGET" "${RUNS[@]}" <<'PY'
-import datetime, json, os, sys
-
-out, gpu, commit, command, runs = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5:]
-doc = {"runs": {}}
-if os.path.exists(out):
-    with open(out) as f:
-        doc = json.load(f)
-for path in runs:
-    with open(path) as f:
-        r = json.load(f)
-    name = os.path.basename(r["model"].rstrip("/"))
-    r["command"], r["commit"] = command, commit
-    r["date"] = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
-    doc["runs"][name] = r
-doc.update(name="long_context", gpu=gpu, commit=commit, command=command,
-           date=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"))
-
-def measured(run):
-    return {x["context"]: x for x in run["results"] if "ttft_s" in x}
-
-# Every student figure beside its teacher's from this file: the teacher is the student's name
-# without its "-hylo..." suffix.
-results = []
-for name, run in sorted(doc["runs"].items()):
-    results.append({"what": f"{name} longest context that fits", "value": run["longest_fit"], "unit": "tokens",
-                    "stopped": run["stopped"]})
-    teacher = name.split("-hylo")[0]
-    if teacher == name or teacher not in doc["runs"]:
-        continue
-    mine, base = measured(run), measured(doc["runs"][teacher])
-    for ctx in sorted(set(mine) & set(base)):
-        for key, unit in (("tpot_s", "s"), ("ttft_s", "s")):
-            results.append({"what": f"{name} {key[:4].upper()} at {ctx}", "value": mine[ctx][key], "unit": unit,
-                            "baseline_what": f"{teacher} {key[:4].upper()} at {ctx}",
-                            "baseline_value": base[ctx][key], "ratio": mine[ctx][key] / base[ctx][key]})
-        kv, kv_base = mine[ctx]["memory"]["kv"], base[ctx]["memory"]["kv"]
-        results.append({"what": f"{name} KV bytes at {ctx}", "value": kv, "unit": "B",
-                        "baseline_what": f"{teacher} KV bytes at {ctx}", "baseline_value": kv_base,
-                        "ratio": kv / kv_base})
-    results.append({"what": f"{name} longest fit vs teacher", "value": run["longest_fit"], "unit": "tokens",
-                    "baseline_what": f"{teacher} longest fit", "baseline_value": doc["runs"][teacher]["longest_fit"],
-                    "ratio": run["longest_fit"] / max(1, doc["runs"][teacher]["longest_fit"])})
-doc["results"] = results
-os.makedirs(os.path.dirname(out) or ".", exist_ok=True)
-with open(out + ".tmp", "w") as f:
-    json.dump(doc, f, indent=1)
-os.replace(out + ".tmp", out)
-for name, run in sorted(doc["runs"].items()):
-    for x in run["results"]:
-        if "ttft_s" in x:
-            print(f"{name:24s} {x['context']:>8d}  TTFT {x['ttft_s']:9.3f} s  TPOT {x['tpot_s']*1e3:8.2f} ms  "
-                  f"KV {x['memory']['kv']/2**30:7.2f} GiB  state {x['memory']['state']/2**20:8.1f} MiB")
-        else:
-            print(f"{name:24s} {x['context']:>8d}  {'OOM' if x.get('oom') else 'skipped: ' + x.get('skipped', '')}")
-print(f"wrote {out}")
-PY
+bench/merge_long_context.py "$OUT" "$GPU" "$COMMIT" "$0 --models $MODELS --contexts $CONTEXTS --budget $BUDGET" "${RUNS[@]}"

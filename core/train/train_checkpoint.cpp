@@ -49,6 +49,13 @@ std::vector<fs::path> checkpoint_dirs(const fs::path& root) {
 
 }  // namespace
 
+void write_model_checkpoint(const std::string& dir, const HybridModel& model, const std::string& tokenizer_json) {
+  NamedTensors weights;
+  for (auto& item : model.named_parameters()) weights.emplace_back(item.key(), item.value().detach().cpu());
+  write_checkpoint(dir, model.config(), weights);
+  if (!tokenizer_json.empty()) write_text_atomically((fs::path(dir) / "tokenizer.json").string(), tokenizer_json);
+}
+
 std::string write_train_checkpoint(const std::string& root, int64_t global_step, const CheckpointContent& c,
                                    int64_t keep) {
   const fs::path final_dir = fs::path(root) / step_dir_name(global_step);
@@ -58,9 +65,7 @@ std::string write_train_checkpoint(const std::string& root, int64_t global_step,
   remove_tree(tmp.string());
   fs::create_directories(tmp);
 
-  NamedTensors weights;
-  for (auto& item : c.model->named_parameters()) weights.emplace_back(item.key(), item.value().detach().cpu());
-  write_checkpoint(tmp.string(), c.model->config(), weights, c.tokenizer_path);
+  write_model_checkpoint(tmp.string(), *c.model, c.tokenizer_json);
   NamedTensors opt = c.optimizer->state();
   for (auto& t : rng_state()) opt.push_back(t);
   write_safetensors((tmp / kOptimizerFile).string(), opt);

@@ -21,9 +21,15 @@ namespace hylo {
 struct CheckpointContent {
   const HybridModel* model = nullptr;
   const AdamW* optimizer = nullptr;
-  std::string tokenizer_path;  // tokenizer.json copied beside the weights when not empty
+  // tokenizer.json's text, written beside the weights when not empty. Read once when the run
+  // starts, so a student folder deleted mid-run does not break later checkpoints.
+  std::string tokenizer_json;
   nlohmann::json state;        // trainer_state.json without "files" (added here)
 };
+
+// A loadable checkpoint folder: the model's config and weights (fp32 on the CPU) and, when not
+// empty, tokenizer.json with the given text.
+void write_model_checkpoint(const std::string& dir, const HybridModel& model, const std::string& tokenizer_json);
 
 // Writes step_<global_step>/ under `root` (unless it exists) and keeps the newest `keep`.
 // Returns the checkpoint's folder.

@@ -41,6 +41,7 @@ struct Plan {
   Recipe recipe;
   ModelConfig student_config;
   std::string student_tokenizer;         // tokenizer.json of the student, "" when none
+  std::string student_tokenizer_json;    // its text, read once (checkpoints write it)
   std::vector<std::string> teacher_dirs;  // per stage, "" for pretrain
   std::vector<SamplerSource> sources;
   std::unique_ptr<Tokenizer> tokenizer;  // for synthetic sources
@@ -75,7 +76,14 @@ Plan validate(const TrainOptions& o, int world) {
     throw TrainError("student checkpoint not found (no config.json)", o.student, "--student");
   p.student_config = ModelConfig::load(o.student);
   const std::string tok = (fs::path(o.student) / "tokenizer.json").string();
-  if (fs::is_regular_file(tok)) p.student_tokenizer = tok;
+  if (fs::is_regular_file(tok)) {
+    p.student_tokenizer = tok;
+    std::ifstream in(tok, std::ios::binary);
+    std::stringstream text;
+    text << in.rdbuf();
+    if (!in && !in.eof()) throw IoError("cannot read", tok);
+    p.student_tokenizer_json = text.str();
+  }
 
   for (size_t i = 0; i < r.stages.size(); ++i) {
     const Stage& s = r.stages[i];
@@ -312,7 +320,7 @@ TrainOutcome run_training(const TrainOptions& o, TrainObserver& obs) {
                            {"reason", why}};
       // A stage that is complete resumes at the next one.
       if (stage_step >= steps) st["stage"] = si + 1, st["stage_step"] = 0, st["stage_start_step"] = global_step;
-      CheckpointContent c{student.get(), &opt, plan.student_tokenizer, st};
+      CheckpointContent c{student.get(), &opt, plan.student_tokenizer_json, st};
       obs.on_checkpoint(global_step, write_train_checkpoint(ckpt_root.string(), global_step, c, recipe.checkpoint.keep));
     };
 
@@ -361,9 +369,7 @@ TrainOutcome run_training(const TrainOptions& o, TrainObserver& obs) {
     resume_from.reset();
   }
   if (root) {
-    NamedTensors weights;
-    for (auto& item : student->named_parameters()) weights.emplace_back(item.key(), item.value().detach().cpu());
-    write_checkpoint((fs::path(o.out) / "final").string(), student->config(), weights, plan.student_tokenizer);
+    write_model_checkpoint((fs::path(o.out) / "final").string(), *student, plan.student_tokenizer_json);
   }
   comm->finish();
   return TrainOutcome::Finished;

@@ -181,6 +181,35 @@ class TestTrain : public QObject {
     QVERIFY(rejected[0].find("model.safetensors") != std::string::npos);
   }
 
+  // The student's tokenizer.json is read once: deleting it mid-run (the init folder cleaned up)
+  // leaves every later checkpoint and the final folder whole.
+  void checkpointsKeepTheTokenizerWhenItsSourceGoes() {
+    const fs::path student = root_ / "student_tok";
+    fs::create_directories(student);
+    for (auto& e : fs::directory_iterator(root_ / "student")) fs::copy(e.path(), student / e.path().filename());
+    const std::string text = "{\"model\": {\"type\": \"BPE\", \"vocab\": {}}, \"note\": \"test\"}\n";
+    write_file(student / "tokenizer.json", text);
+    auto o = options(recipe("  - {kind: kd, seq_len: 16, steps: 4, lr: 1e-3, train: all}\n"), "tok_gone");
+    o.student = student.string();
+    struct RemoveOnFirstStep : Collect {
+      fs::path victim;
+      void on_step(const StepReport& r, int64_t total) override {
+        Collect::on_step(r, total);
+        fs::remove(victim);
+      }
+    } c;
+    c.victim = student / "tokenizer.json";
+    run_training(o, c);
+    QCOMPARE(c.losses.size(), size_t(4));
+    QVERIFY(!fs::exists(c.victim));
+    const fs::path ck = fs::path(o.out) / "checkpoints";
+    for (const fs::path& dir : {ck / "step_000000002", ck / "step_000000004", fs::path(o.out) / "final"})
+      QCOMPARE(file_bytes(dir / "tokenizer.json"), text);
+    std::vector<std::string> rejected;
+    QVERIFY(find_latest_checkpoint(ck.string(), &rejected).has_value());
+    QVERIFY(rejected.empty());
+  }
+
   void badInputFailsBeforeTraining_data() {
     QTest::addColumn<QString>("what");
     QTest::addColumn<QString>("field");
