@@ -27,6 +27,7 @@
 #include "projects/store/project_store.h"
 #include "views/format.h"
 #include "views/hylo_binary.h"
+#include "views/recipe_stages_table.h"
 #include "views/train_process.h"
 
 namespace hylo::views {
@@ -83,13 +84,18 @@ RunsView::RunsView(QWidget* parent)
   recipe_ = new QPlainTextEdit;
   recipe_->setFont(QFontDatabase::systemFont(QFontDatabase::FixedFont));
   recipe_->setPlainText(QString::fromLatin1(kStarterRecipe));
+  stages_ = new RecipeStagesTable(recipe_);
+  auto* recipe_split = new QSplitter(Qt::Vertical);
+  recipe_split->addWidget(stages_);
+  recipe_split->addWidget(recipe_);
+  recipe_split->setStretchFactor(1, 1);
   auto* recipe_buttons = new QHBoxLayout;
   auto* load = new QPushButton(tr("Load..."));
   auto* save = new QPushButton(tr("Save..."));
   recipe_buttons->addWidget(load);
   recipe_buttons->addWidget(save);
   recipe_buttons->addStretch(1);
-  recipe_layout->addWidget(recipe_, 1);
+  recipe_layout->addWidget(recipe_split, 1);
   recipe_layout->addLayout(recipe_buttons);
 
   log_ = new QPlainTextEdit;
@@ -236,6 +242,7 @@ bool RunsView::load_recipe(const QString& file) {
     emit error_occurred(tr("Cannot load recipe"), tr("%1: %2").arg(file, f.errorString()));
     return false;
   }
+  stages_->set_origin(file);
   recipe_->setPlainText(QString::fromUtf8(f.readAll()));
   return true;
 }

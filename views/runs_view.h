@@ -1,7 +1,7 @@
 // Runs (issue 8): the project's runs (state, steps, last loss, started, ETA, message), a recipe
-// editor (recipe.yaml text, load/save), the devices `hylo devices --json` lists, and start / stop /
-// resume of a `hylo train` child with its log. A trainer that dies is marked failed with its last
-// error; the workbench carries on.
+// editor (a stages table in step with the recipe.yaml text, load/save), the devices
+// `hylo devices --json` lists, and start / stop / resume of a `hylo train` child with its log. A
+// trainer that dies is marked failed with its last error; the workbench carries on.
 #pragma once
 #include <QWidget>
 #include <memory>
@@ -21,6 +21,7 @@ class QTimer;
 
 namespace hylo::views {
 
+class RecipeStagesTable;
 class TrainProcess;
 
 class RunsView : public QWidget {
@@ -46,6 +47,7 @@ class RunsView : public QWidget {
   void stop();
   TrainProcess* trainer() const { return trainer_; }
   QTableWidget* table() const { return table_; }
+  RecipeStagesTable* stages() const { return stages_; }
   QComboBox* devices() const { return devices_; }
   QString status_text() const;
   QPlainTextEdit* run_log() const { return log_; }
@@ -67,6 +69,7 @@ class RunsView : public QWidget {
   QTimer* timer_;
   QTableWidget* table_;
   QPlainTextEdit* recipe_;
+  RecipeStagesTable* stages_;
   QLineEdit *student_, *out_;
   QComboBox* devices_;
   QPushButton *start_, *stop_, *resume_;
