@@ -7,14 +7,15 @@ PACKAGES=(
   libtorch-dev libopenblas0-pthread            # LibTorch (CPU) + a fast BLAS (20x faster matmuls)
   libgloo-dev                                   # Gloo headers: CPU data parallelism through c10d
   libtcmalloc-minimal4                          # malloc that reuses large blocks (4x faster CPU training)
-  qt6-base-dev libqcustomplot-dev               # the workbench
+  qt6-base-dev qt6-svg-dev libqcustomplot-dev   # the workbench (Qt Svg: vector curve export)
   libsqlite3-dev nlohmann-json3-dev libyaml-cpp-dev libcli11-dev libspdlog-dev libfmt-dev
   libpcre2-dev libicu-dev                       # tokenizer: Unicode regex pre-tokenizer, NFC
   nodejs npm                                    # test data by package name + reference tokenizer
   xvfb xauth xdotool imagemagick                # GUI tests with real input and screenshots
 )
 if [[ "${HYLO_NO_GUI:-0}" == 1 ]]; then
-  PACKAGES=("${PACKAGES[@]/qt6-base-dev}"); PACKAGES=("${PACKAGES[@]/libqcustomplot-dev}")
+  PACKAGES=("${PACKAGES[@]/qt6-base-dev}"); PACKAGES=("${PACKAGES[@]/qt6-svg-dev}")
+  PACKAGES=("${PACKAGES[@]/libqcustomplot-dev}")
 fi
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -17,7 +17,7 @@ struct CurvesFigure {
   QSize size{900, 540};
 };
 
-// Writes `file` (.png or .pdf). A hylo::Error names the project, the run id or the metric when
+// Writes `file` (.png, .svg or .pdf). A hylo::Error names the project, the run id or the metric when
 // the project cannot be read, a run is unknown, or a run never logged the metric.
 void save_curves_figure(const CurvesFigure& figure, const QString& file);
 

@@ -21,6 +21,7 @@
 
 #include "core/spec/error.h"
 #include "projects/store/project_store.h"
+#include "views/plot_svg.h"
 
 namespace hylo::views {
 
@@ -139,7 +140,7 @@ void CurvesView::build_ui() {
   });
   connect(exp, &QPushButton::clicked, this, [this] {
     const QString f = QFileDialog::getSaveFileName(this, tr("Export curves"), metric_ + ".png",
-                                                   tr("PNG (*.png);;PDF (*.pdf);;CSV (*.csv)"));
+                                                   tr("PNG (*.png);;SVG (*.svg);;PDF (*.pdf);;CSV (*.csv)"));
     if (f.isEmpty()) return;
     const bool ok = f.endsWith(QLatin1String(".csv"), Qt::CaseInsensitive) ? export_csv(f) : export_image(f);
     if (ok) emit message(tr("Exported %1").arg(f));
@@ -461,8 +462,10 @@ bool CurvesView::export_csv(const QString& file) {
 bool CurvesView::export_image(const QString& file, QSize size) {
   const bool given = !size.isEmpty();  // 0 x 0 asks QCustomPlot for the widget's size
   const int w = given ? size.width() : 0, h = given ? size.height() : 0;
-  const bool ok = file.endsWith(QLatin1String(".pdf"), Qt::CaseInsensitive) ? plot_->savePdf(file, w, h)
-                                                                           : plot_->savePng(file, w, h, given ? 1.0 : 2.0);
+  const auto is = [&](const char* ext) { return file.endsWith(QLatin1String(ext), Qt::CaseInsensitive); };
+  const bool ok = is(".svg")   ? save_plot_svg(plot_, file, given ? w : plot_->width(), given ? h : plot_->height(), metric_)
+                  : is(".pdf") ? plot_->savePdf(file, w, h)
+                               : plot_->savePng(file, w, h, given ? 1.0 : 2.0);
   if (!ok) emit error_occurred(tr("Cannot export"), tr("%1: could not write the image").arg(file));
   return ok;
 }

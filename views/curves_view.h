@@ -2,7 +2,7 @@
 // 300 ms on its own connection and appends only the rows with id > the last seen, so a curve
 // lags its trainer by well under a second whatever its length. Any metric against step, tokens
 // or wall time; EMA smoothing with the raw curve faint behind it; log axes; stage boundaries;
-// several runs overlaid; hover read-out; zoom/pan; PNG/PDF/CSV export; min/max/last per run.
+// several runs overlaid; hover read-out; zoom/pan; PNG/SVG/PDF/CSV export; min/max/last per run.
 #pragma once
 #include <QColor>
 #include <QSize>
@@ -54,7 +54,7 @@ class CurvesView : public QWidget {
 
   // The current metric of the shown runs: run,metric,step,tokens,wall_s,value,smoothed.
   bool export_csv(const QString& file);
-  // .png (twice the widget's size, or `size` pixels when given), or .pdf (vector).
+  // .png (twice the widget's size, or `size` pixels when given), or .svg / .pdf (vector).
   bool export_image(const QString& file, QSize size = {});
   // Shows only `runs` (every run when empty), renamed to `labels` in order where given.
   void show_runs(const std::vector<std::int64_t>& runs, const QStringList& labels = {});

@@ -1,10 +1,12 @@
 // CurvesView against the project store: rows committed by another connection and by another
 // process are appended (and only those), smoothing equals a hand-written EMA, the CSV export holds
-// exactly the shown points, stage boundaries are drawn, a damaged project is reported.
+// exactly the shown points, the SVG export draws each visible graph where the plot puts it, stage
+// boundaries are drawn, a damaged project is reported.
 #include <QFile>
 #include <QProcess>
 #include <QTableWidget>
 #include <QTemporaryDir>
+#include <QXmlStreamReader>
 #include <algorithm>
 #include <cmath>
 #include <qcustomplot.h>
@@ -163,6 +165,72 @@ class TestCurvesView : public QObject {
     QVERIFY(view.export_image(dir.filePath("loss.pdf")));
     QVERIFY(QFile(dir.filePath("loss.pdf")).size() > 0);
     QVERIFY(!view.export_csv(dir.filePath("missing/dir/x.csv")));
+  }
+
+  void svg_export_draws_each_visible_graph() {
+    QTemporaryDir dir;
+    auto writer = store::ProjectStore::open(dir.path().toStdString(), true);
+    const std::int64_t a = writer.add_run({}), b = writer.add_run({});
+    writer.append_metrics(a, loss_rows(0, 20));
+    writer.append_metrics(b, loss_rows(5, 12));
+    CurvesView view;
+    view.resize(900, 600);
+    QVERIFY(view.set_project(dir.path()));
+    view.set_smoothing(0.6);
+    const QString file = dir.filePath("loss.svg");
+    QVERIFY(view.export_image(file));
+    // Each <polyline> with the stroke colour and width of the <g> it sits in.
+    struct Line {
+      QString stroke;
+      double width;
+      std::vector<QPointF> points;
+    };
+    std::vector<Line> lines;
+    QFile f(file);
+    QVERIFY(f.open(QIODevice::ReadOnly));
+    QXmlStreamReader xml(&f);
+    QString stroke;
+    double width = 0;
+    QVERIFY(xml.readNextStartElement() && xml.name() == QLatin1String("svg"));
+    while (!xml.atEnd()) {
+      if (xml.readNext() != QXmlStreamReader::StartElement) continue;
+      const QXmlStreamAttributes at = xml.attributes();
+      if (xml.name() == QLatin1String("g") && at.hasAttribute("stroke")) {
+        stroke = at.value("stroke").toString();
+        width = at.value("stroke-width").toDouble();
+      } else if (xml.name() == QLatin1String("polyline")) {
+        Line line{stroke, width, {}};
+        for (const QString& p : at.value("points").toString().split(' ', Qt::SkipEmptyParts))
+          line.points.emplace_back(p.section(',', 0, 0).toDouble(), p.section(',', 1, 1).toDouble());
+        lines.push_back(line);
+      }
+    }
+    QVERIFY2(!xml.hasError(), qPrintable(xml.errorString()));
+    // Every visible graph (raw and smoothed, per run) is one polyline in its pen, through its data.
+    int visible = 0;
+    for (int g = 0; g < view.plot()->graphCount(); ++g) {
+      QCPGraph* graph = view.plot()->graph(g);
+      if (!graph->visible() || graph->data()->isEmpty()) continue;
+      ++visible;
+      const auto match = std::find_if(lines.begin(), lines.end(), [&](const Line& l) {
+        if (l.stroke != graph->pen().color().name() || l.width != graph->pen().widthF() ||
+            int(l.points.size()) != graph->data()->size())
+          return false;
+        for (int i = 0; i < graph->data()->size(); ++i) {
+          const auto d = graph->data()->at(i);
+          const QPointF want(graph->keyAxis()->coordToPixel(d->key), graph->valueAxis()->coordToPixel(d->value));
+          if (std::abs(l.points[std::size_t(i)].x() - want.x()) > 0.01 ||
+              std::abs(l.points[std::size_t(i)].y() - want.y()) > 0.01)
+            return false;
+        }
+        return true;
+      });
+      QVERIFY2(match != lines.end(), qPrintable(graph->name()));
+    }
+    QCOMPARE(visible, 4);  // two runs, raw and smoothed each
+    QSignalSpy errors(&view, &CurvesView::error_occurred);
+    QVERIFY(!view.export_image(dir.filePath("missing/dir/x.svg")));
+    QCOMPARE(errors.size(), 1);
   }
 
   void damaged_project_is_reported() {
