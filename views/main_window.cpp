@@ -10,6 +10,7 @@
 #include <QMenuBar>
 #include <QMessageBox>
 #include <QSettings>
+#include <QSplitter>
 #include <QStatusBar>
 #include <QTabWidget>
 
@@ -27,6 +28,7 @@
 #include "views/plan_state.h"
 #include "views/planner_view.h"
 #include "views/probe_view.h"
+#include "views/project_models_list.h"
 #include "views/runs_view.h"
 
 namespace hylo::views {
@@ -41,13 +43,19 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
   tabs_ = new QTabWidget;
   tabs_->setDocumentMode(true);
   model_view_ = new ModelInfoView;
+  models_ = new ProjectModelsList;
   planner_ = new PlannerView;
   runs_ = new RunsView;
   curves_ = new CurvesView;
   memory_ = new MemoryView;
   niah_ = new NiahView;
   probe_ = new ProbeView;
-  tabs_->addTab(model_view_, tr("Model"));
+  auto* model_page = new QSplitter;
+  model_page->addWidget(models_);
+  model_page->addWidget(model_view_);
+  model_page->setStretchFactor(1, 1);
+  model_page->setSizes({380, 900});
+  tabs_->addTab(model_page, tr("Model"));
   tabs_->addTab(planner_, tr("Planner"));
   tabs_->addTab(runs_, tr("Runs"));
   tabs_->addTab(curves_, tr("Curves"));
@@ -75,6 +83,8 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
   connect(planner_, &PlannerView::message, log_, &LogPanel::info);
   connect(runs_, &RunsView::error_occurred, this, &MainWindow::show_error);
   connect(runs_, &RunsView::message, log_, &LogPanel::info);
+  connect(runs_, &RunsView::runs_changed, this, &MainWindow::refresh_models);  // runs register checkpoints
+  connect(models_, &ProjectModelsList::open_requested, this, &MainWindow::open_listed_model);
   connect(curves_, &CurvesView::error_occurred, this, &MainWindow::show_error);
   connect(curves_, &CurvesView::message, log_, &LogPanel::info);
   connect(niah_, &NiahView::error_occurred, this, &MainWindow::show_error);
@@ -129,7 +139,7 @@ bool MainWindow::open_checkpoint(const QString& dir) {
   return true;
 }
 
-bool MainWindow::open_project(const QString& folder, bool create) {
+bool MainWindow::open_project(const QString& folder, bool create, bool open_teacher) {
   try {
     auto store = std::make_unique<store::ProjectStore>(
         store::ProjectStore::open(folder.toStdString(), create));
@@ -141,13 +151,16 @@ bool MainWindow::open_project(const QString& folder, bool create) {
     curves_->set_project(dir);
     niah_->set_project(dir);
     runs_->refresh_devices();
-    update_memory();
-    log_->info(tr("Project %1: %2 models, %3 plans, %4 runs, %5 evaluations")
+    refresh_models();
+    log_->info(tr("Project %1: %2 models%3, %4 plans, %5 runs, %6 evaluations")
                    .arg(QString::fromStdString(project_->folder()))
                    .arg(c.models)
+                   .arg(models_->missing_count() ? tr(" (%1 missing)").arg(models_->missing_count()) : QString())
                    .arg(c.plans)
                    .arg(c.runs)
                    .arg(c.evals));
+    if (open_teacher) open_project_teacher();
+    update_memory();
     remember(QStringLiteral("project:") + QString::fromStdString(project_->folder()));
     update_status();
     return true;
@@ -158,6 +171,48 @@ bool MainWindow::open_project(const QString& folder, bool create) {
     show_error(tr("Internal error"), QString::fromStdString(e.what()));
   }
   return false;
+}
+
+void MainWindow::refresh_models() {
+  if (!project_) return;
+  try {
+    models_->show_models(*project_);
+  } catch (const hylo::Error& e) {
+    log_->error(tr("Cannot list the project's models: %1").arg(QString::fromStdString(e.what())));
+  }
+}
+
+void MainWindow::open_project_teacher() {
+  std::vector<store::ModelRecord> models;
+  try {
+    models = project_->list_models();
+  } catch (const hylo::Error& e) {
+    log_->error(tr("Cannot list the project's models: %1").arg(QString::fromStdString(e.what())));
+    return;
+  }
+  QStringList missing;
+  for (const store::ModelRecord& m : models) {
+    if (m.kind != store::ModelKind::Teacher) continue;
+    if (project_->path_exists(m.path)) {
+      open_checkpoint(QString::fromStdString(project_->resolve_path(m.path)));
+      return;
+    }
+    missing << tr("%1 (%2)").arg(QString::fromStdString(m.name), QString::fromStdString(project_->resolve_path(m.path)));
+  }
+  if (!missing.isEmpty())
+    log_->error(tr("The project's teacher folder is missing: %1. Open a checkpoint with File > Open checkpoint.")
+                    .arg(missing.join(QStringLiteral(", "))));
+}
+
+void MainWindow::open_listed_model(const QString& dir, const QString& name) {
+  // The folder may have gone since the list was drawn: say so, and redraw the marks.
+  if (!QFileInfo(dir).isDir()) {
+    show_error(tr("Model folder missing"),
+               tr("%1: %2 is not there (deleted, or moved outside the project).").arg(name, dir));
+    refresh_models();
+    return;
+  }
+  open_checkpoint(dir);
 }
 
 void MainWindow::set_plan_file(const QString& file) {

@@ -23,6 +23,7 @@ class ModelInfoView;
 class NiahView;
 class PlannerView;
 class ProbeView;
+class ProjectModelsList;
 class RunsView;
 
 class MainWindow : public QMainWindow {
@@ -33,13 +34,16 @@ class MainWindow : public QMainWindow {
 
   // False (and the error shown) when the folder is not a readable checkpoint / project.
   bool open_checkpoint(const QString& dir);
-  bool open_project(const QString& folder, bool create);
+  // With `open_teacher`, the project's first teacher whose folder exists is opened as the checkpoint,
+  // so the planner, memory and probe tabs have a model.
+  bool open_project(const QString& folder, bool create, bool open_teacher = true);
   // Loads `file` into the planner when it exists, and saves the plan there after every edit
   // (the log says so, with the plan's estimates).
   void set_plan_file(const QString& file);
 
   LogPanel* log() const { return log_; }
   ModelInfoView* model_view() const { return model_view_; }
+  ProjectModelsList* project_models() const { return models_; }
   PlannerView* planner() const { return planner_; }
   RunsView* runs() const { return runs_; }
   CurvesView* curves() const { return curves_; }
@@ -59,12 +63,16 @@ class MainWindow : public QMainWindow {
   void remember(const QString& entry);
   void rebuild_recent_menu();
   void update_status();
+  void refresh_models();       // the project's models, with missing folders marked
+  void open_project_teacher();
+  void open_listed_model(const QString& dir, const QString& name);
   void update_memory();  // teacher, the plan being edited and the project's plans, measured points
   void plan_edited();
 
   QTabWidget* tabs_;
   LogPanel* log_;
   ModelInfoView* model_view_;
+  ProjectModelsList* models_;
   PlannerView* planner_;
   RunsView* runs_;
   CurvesView* curves_;

@@ -136,6 +136,7 @@ ProbeView::ProbeView(QWidget* parent) : QWidget(parent), worker_(new WorkerClien
 }
 
 void ProbeView::set_model_dir(const QString& dir) { model_->setText(dir); }
+QString ProbeView::model_dir() const { return model_->text(); }
 
 void ProbeView::set_inputs(const QString& haystack, const QString& needle, const QString& question,
                            const QString& answer, int depth, int length) {

@@ -26,6 +26,7 @@ class ProbeView : public QWidget {
   explicit ProbeView(QWidget* parent = nullptr);
 
   void set_model_dir(const QString& dir);
+  QString model_dir() const;
   void set_inputs(const QString& haystack, const QString& needle, const QString& question,
                   const QString& answer, int depth, int length);
   bool run();  // false (and error_occurred) when inputs are missing or a probe is running

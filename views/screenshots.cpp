@@ -15,6 +15,7 @@
 #include "projects/store/project_store.h"
 #include "views/curves_view.h"
 #include "views/main_window.h"
+#include "views/model_info_view.h"
 #include "views/niah_view.h"
 #include "views/planner_view.h"
 
@@ -51,10 +52,7 @@ QStringList save_screenshots(const QString& project, const QString& dir, QSize s
                       .arg(size.width()).arg(size.height()).arg(w.width()).arg(w.height()));
   if (!w.open_project(project, false)) throw StoreError("the workbench cannot open the project", s.db_file(), "");
 
-  bool have_teacher = false;
-  for (const store::ModelRecord& m : s.list_models())
-    if (!have_teacher && m.kind == store::ModelKind::Teacher && s.path_exists(m.path))
-      have_teacher = w.open_checkpoint(QString::fromStdString(s.resolve_path(m.path)));
+  const bool have_teacher = w.model_view()->has_model();  // open_project opened the first teacher there is
   if (!have_teacher) notes->append(QObject::tr("model, planner, memory: no teacher checkpoint in the project"));
 
   QTemporaryDir tmp;

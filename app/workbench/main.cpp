@@ -27,7 +27,8 @@ int main(int argc, char** argv) {
   hylo::views::MainWindow window;
   window.show();
   // Failures are shown in the window (dialog + log); the workbench stays open either way.
-  if (parser.isSet(project)) window.open_project(parser.value(project), false);
+  // A project opens its teacher unless a checkpoint is named.
+  if (parser.isSet(project)) window.open_project(parser.value(project), false, !parser.isSet(checkpoint));
   if (parser.isSet(checkpoint)) window.open_checkpoint(parser.value(checkpoint));
   if (parser.isSet(plan)) window.set_plan_file(parser.value(plan));
   return app.exec();
