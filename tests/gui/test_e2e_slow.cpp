@@ -2,7 +2,7 @@
 // 1. The workbench's main window (what hylo-workbench shows) on a test project and teacher: a REAL
 //    mouse drag with xdotool of `MLA` from the palette onto layer 3 (X events through Qt's xcb
 //    plugin, QDrag's own loop included); the plan file the window saves changed and the KV estimate
-//    label changed.
+//    label (est_kv) changed to the saved plan's KV bytes per token over the teacher's.
 // 2. The Runs tab starts the real `hylo train` on a tiny random Llama (CPU, pretrain stage); the
 //    Curves tab shows its loss curve growing while it trains, and the run ends finished.
 // 3. The real `hylo-workbench` executable opens the same project on the same display.
@@ -10,6 +10,7 @@
 // go to $HYLO_BINARY_DIR/screenshots/.
 #include <QDir>
 #include <QFile>
+#include <QLabel>
 #include <QListView>
 #include <QListWidget>
 #include <QPlainTextEdit>
@@ -88,6 +89,10 @@ class TestE2E : public QObject {
     QListView* layers = w.planner()->layer_list();
     const QPoint to = layers->viewport()->mapToGlobal(layers->visualRect(layers->model()->index(3, 0)).center());
     const QString kv_before = w.planner()->estimates()->summary_text();
+    const QLabel* est_kv = w.planner()->estimates()->findChild<QLabel*>("est_kv");
+    QVERIFY(est_kv);
+    const QString est_kv_before = est_kv->text();
+    QVERIFY2(est_kv_before.contains("100.0%"), qPrintable(est_kv_before));  // the teacher's own plan
 
     QProcess xdotool;
     // Small steps so Qt sees a press, a move past the drag distance, moves over the target, a release.
@@ -109,6 +114,13 @@ class TestE2E : public QObject {
     QCOMPARE(saved.kind_of(2), MixerKind::Attention);
     const QString kv_after = w.planner()->estimates()->summary_text();
     QVERIFY2(kv_after != kv_before && kv_after.contains("1MLA"), qPrintable(kv_before + " -> " + kv_after));
+    // The KV label itself shows the saved plan's KV bytes per token over the teacher's.
+    const ModelConfig teacher_config = ModelConfig::load(teacher.toStdString());
+    const double kv_percent = 100.0 * double(saved.resolve(teacher_config).kv_bytes_per_token(2)) /
+                              double(teacher_config.kv_bytes_per_token(2));
+    const QString est_kv_after = est_kv->text();
+    QVERIFY2(est_kv_after != est_kv_before && est_kv_after.contains(QString::number(kv_percent, 'f', 1) + "%"),
+             qPrintable(est_kv_before + " -> " + est_kv_after + " want " + QString::number(kv_percent, 'f', 1)));
     save_screenshot(&w, "e2e_planner_after_drag");
     QDir().mkpath(screenshot_dir());
     QProcess::execute("import", {"-window", "root", screenshot_dir() + "/e2e_screen.png"});
