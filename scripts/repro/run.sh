@@ -34,7 +34,9 @@ arm random-mla && demo --plan demo/plans/mla-mamba2.yaml --random-mla --variant 
 # clearest measure of usable context. JSON per model in $PROJECT/ppl/, a Markdown table on stdout.
 PPL="$PROJECT/ppl"
 mkdir -p "$PPL"
-ppl() { "$BIN/hylo" eval ppl "$2" --length 4096 --documents 4 --first-bucket 128 --project "$PROJECT" \
+# A model whose JSON is newer than its weights is not measured again.
+ppl() { [[ "$PPL/$1.json" -nt "$2/model.safetensors" ]] && return 0
+        "$BIN/hylo" eval ppl "$2" --length 4096 --documents 4 --first-bucket 128 --project "$PROJECT" \
           --json "$PPL/$1.json" >/dev/null 2>&1; }
 ppl teacher demo/teacher
 for run in mla1-mamba2 mla-mamba2 mla4-mamba2 mla-gdn mla-mamba2-short-only mla-mamba2-no-yarn mla-mamba2-random-mla; do
