@@ -16,7 +16,22 @@ QString NiahFigure::panel_title(std::size_t panel) const {
   return QObject::tr("%1\nKV cache %2 % of the teacher").arg(p.label).arg(*p.kv_fraction * 100, 0, 'f', 1);
 }
 
-NiahFigure::NiahFigure(std::vector<NiahPanel> panels, const QStringList& labels, const QString& title, QSize size)
+namespace {
+
+std::vector<std::vector<double>> needle_probability(const NiahPanel& p) {
+  if (p.result.loglik.empty())
+    throw EvalError("evaluation " + std::to_string(p.eval_id) + " (" + p.label.toStdString() +
+                        ") has no log-likelihoods (run without --no-loglik)", "", "loglik");
+  auto cells = p.result.loglik;
+  for (auto& row : cells)
+    for (double& v : row) v = std::exp(v);  // NaN (not measured) stays NaN
+  return cells;
+}
+
+}  // namespace
+
+NiahFigure::NiahFigure(std::vector<NiahPanel> panels, const QStringList& labels, const QString& title, QSize size,
+                       NiahMeasure measure)
     : panels_(std::move(panels)), plot_(std::make_unique<QCustomPlot>()), size_(size) {
   if (panels_.empty()) throw EvalError("no evaluation to draw", "", "--eval");
   for (int i = 0; i < labels.size() && std::size_t(i) < panels_.size(); ++i) panels_[std::size_t(i)].label = labels[i];
@@ -31,7 +46,8 @@ NiahFigure::NiahFigure(std::vector<NiahPanel> panels, const QStringList& labels,
   auto* scale = new QCPColorScale(&plot);
   scale->setGradient(niah_score_gradient());
   scale->setDataRange(QCPRange(0, 1));
-  scale->axis()->setLabel(QObject::tr("mean score"));
+  scale->axis()->setLabel(measure == NiahMeasure::Score ? QObject::tr("mean score")
+                                                        : QObject::tr("needle probability (per token)"));
   auto* margins = new QCPMarginGroup(&plot);
   const int n = int(panels_.size());
   for (int i = 0; i < n; ++i) {
@@ -44,7 +60,7 @@ NiahFigure::NiahFigure(std::vector<NiahPanel> panels, const QStringList& labels,
     rect->setMarginGroup(QCP::msBottom | QCP::msTop, margins);
     auto* map = new QCPColorMap(rect->axis(QCPAxis::atBottom), rect->axis(QCPAxis::atLeft));
     map->setColorScale(scale);
-    fill_niah_map(map, rect, p.result, p.result.score, false);
+    fill_niah_map(map, rect, p.result, measure == NiahMeasure::Score ? p.result.score : needle_probability(p), false);
   }
   grid->addElement(1, n, scale);
   scale->setMarginGroup(QCP::msBottom | QCP::msTop, margins);

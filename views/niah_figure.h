@@ -1,6 +1,8 @@
 // A row of NIAH heatmaps for documents (hylo-figures niah): one panel per evaluation, titled with
 // its label and KV-cache share, one shared 0..1 colour scale, drawn in NiahView's style
-// (views/niah_plot.h) at a fixed pixel size.
+// (views/niah_plot.h) at a fixed pixel size. The cells show the exact-match score, or the needle
+// probability: exp(mean log-likelihood per needle token), a graded 0..1 measure that still tells
+// models apart when none of them answers exactly (small models).
 #pragma once
 #include <QPoint>
 #include <QSize>
@@ -14,10 +16,14 @@ class QCustomPlot;
 
 namespace hylo::views {
 
+enum class NiahMeasure { Score, NeedleProbability };
+
 class NiahFigure {
  public:
   // `labels` replace the panels' labels in order (fewer labels leave the rest as they are).
-  NiahFigure(std::vector<NiahPanel> panels, const QStringList& labels, const QString& title, QSize size);
+  // NeedleProbability needs evaluations with log-likelihoods (an EvalError names the one without).
+  NiahFigure(std::vector<NiahPanel> panels, const QStringList& labels, const QString& title, QSize size,
+             NiahMeasure measure = NiahMeasure::Score);
   ~NiahFigure();
 
   static QSize default_size(std::size_t panels);

@@ -1,7 +1,8 @@
 // hylo-figures: the project's figures and screenshots as PNG files, headless
 // (QT_QPA_PLATFORM=offscreen). Subcommands:
 //   evals       --project P                                    list evaluations (TSV)
-//   niah        --project P (--eval ID | --model NAME)... [--label T]... [--title T] -o out.png
+//   niah        --project P (--eval ID | --model NAME)... [--label T]... [--title T]
+//               [--measure score|needle-prob] -o out.png
 //   curves      --project P --run ID... [--metric loss] [--label T]... [--smoothing W] -o out.png
 //   screenshots --project P -o DIR [--size 1400x900]
 // Bad input (unknown project, id, model or metric) prints the reason and exits 1.
@@ -31,6 +32,8 @@ struct Options {
   QCommandLineOption label{"label", "Panel or legend label, in order (repeatable).", "text"};
   QCommandLineOption title{"title", "Figure title.", "text"};
   QCommandLineOption smoothing{"smoothing", "EMA weight 0..0.999 (default 0.6).", "w", "0.6"};
+  QCommandLineOption measure{"measure", "NIAH cells: score (exact match) or needle-prob (default score).", "name",
+                             "score"};
   QCommandLineOption size{"size", "Image or window size in pixels, e.g. 1400x900.", "WxH"};
   QCommandLineOption out{{"o", "output"}, "Output file (niah, curves) or folder (screenshots).", "path"};
 };
@@ -83,7 +86,11 @@ int niah(const QCommandLineParser& p, const Options& o) {
   std::vector<NiahPanel> panels;
   for (std::int64_t id : evals) panels.push_back(niah_panel(s, id));
   const QSize size = size_of(p, o.size, NiahFigure::default_size(panels.size()));
-  NiahFigure(std::move(panels), p.values(o.label), p.value(o.title), size).save_png(file);
+  const QString m = p.value(o.measure);
+  if (m != QLatin1String("score") && m != QLatin1String("needle-prob"))
+    usage_error("unknown measure \"" + m.toStdString() + "\" (score, needle-prob)", "--measure");
+  const NiahMeasure measure = m == QLatin1String("score") ? NiahMeasure::Score : NiahMeasure::NeedleProbability;
+  NiahFigure(std::move(panels), p.values(o.label), p.value(o.title), size, measure).save_png(file);
   std::fprintf(stderr, "wrote %s\n", qPrintable(file));
   return 0;
 }
@@ -130,7 +137,7 @@ int main(int argc, char** argv) {
   parser.addPositionalArgument(QStringLiteral("command"), QStringLiteral("evals | niah | curves | screenshots"));
   Options o;
   for (const QCommandLineOption* opt : {&o.project, &o.eval, &o.model, &o.run, &o.metric, &o.label, &o.title,
-                                        &o.smoothing, &o.size, &o.out})
+                                        &o.smoothing, &o.measure, &o.size, &o.out})
     parser.addOption(*opt);
   parser.process(app);
 

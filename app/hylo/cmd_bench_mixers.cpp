@@ -2,7 +2,9 @@
 // form beside its sequential one on the same input, with their ratio:
 //   mla, mamba2, gdn   the whole mixer: one forward over the sequence (expanded attention / chunked
 //                      SSD / chunked delta rule) vs token by token through its cache (absorbed
-//                      decode / recurrent steps), projections included
+//                      decode / recurrent steps), projections included. The sequential form times
+//                      the last --decode-steps tokens after an untimed prefill of the rest through
+//                      the cache: decode speed at that context (0: every token, from an empty cache)
 //   ssd, delta         the bare sequence op: ops::ssd_chunked vs ops::ssd_naive, ops::gdn_chunked
 //                      vs ops::gdn_naive (the token-by-token definition)
 #include <ATen/Parallel.h>
@@ -33,6 +35,7 @@ struct Options {
   std::string mixers = "mla,mamba2,gdn,ssd,delta";
   std::string dtype = "fp32";
   int64_t batch = 1;
+  int64_t decode_steps = 256;
   std::string out;
 };
 
@@ -89,36 +92,58 @@ hylo::GdnSettings gdn_settings() {
   return s;
 }
 
-// One row of the table: inputs for T tokens (made outside the timing), and a parallel and a
-// sequential way to process them.
+double seconds_since(clock_type::time_point t0) {
+  return std::chrono::duration<double>(clock_type::now() - t0).count();
+}
+
+// One row of the table: inputs for T tokens (made outside the timing), a parallel way to process
+// them, and a sequential one that returns its own tokens/s and how many tokens it timed.
 using Inputs = std::vector<at::Tensor>;
+struct Timed {
+  double tokens_per_s = 0;
+  int64_t tokens = 0;
+};
 struct Case {
   std::string parallel_form, sequential_form;
   std::function<Inputs(int64_t T)> inputs;
-  std::function<void(const Inputs&)> parallel, sequential;
+  std::function<void(const Inputs&)> parallel;
+  std::function<Timed(const Inputs&)> sequential;
 };
 
+// Times `fn` over all `tokens` (batch rows each).
+Timed timed_whole(const std::function<void()>& fn, int64_t tokens) {
+  const auto t0 = clock_type::now();
+  fn();
+  return {static_cast<double>(tokens) / seconds_since(t0), tokens};
+}
+
 Case mixer_case(std::shared_ptr<hylo::Mixer> mixer, bool attention, int64_t batch, int64_t hidden,
-                at::ScalarType dtype) {
+                at::ScalarType dtype, int64_t decode_steps) {
   mixer->to(dtype);
   Case c{attention ? "expanded attention" : "chunked", attention ? "absorbed decode" : "recurrent step"};
   c.inputs = [=](int64_t T) { return Inputs{at::randn({batch, T, hidden}).to(dtype)}; };
   c.parallel = [=](const Inputs& in) { mixer->forward(in[0], 0, nullptr); };
   c.sequential = [=](const Inputs& in) {
+    const int64_t T = in[0].size(1);
+    const int64_t start = decode_steps > 0 ? std::max<int64_t>(T - decode_steps, 0) : 0;
     auto cache = mixer->make_cache(batch, dtype, at::kCPU);
-    for (int64_t t = 0; t < in[0].size(1); ++t) mixer->forward(in[0].narrow(1, t, 1), t, cache.get());
+    if (start > 0) mixer->forward(in[0].narrow(1, 0, start), 0, cache.get());  // untimed prefill
+    const auto t0 = clock_type::now();
+    for (int64_t t = start; t < T; ++t) mixer->forward(in[0].narrow(1, t, 1), t, cache.get());
+    return Timed{static_cast<double>(batch * (T - start)) / seconds_since(t0), T - start};
   };
   return c;
 }
 
-Case make_case(const std::string& kind, const hylo::ModelConfig& config, int64_t batch, at::ScalarType dtype) {
+Case make_case(const std::string& kind, const hylo::ModelConfig& config, int64_t batch, at::ScalarType dtype,
+               int64_t decode_steps) {
   const int64_t B = batch, C = config.hidden_size;
   if (kind == "mla")
-    return mixer_case(std::make_shared<hylo::MlaMixer>(mla_settings(), config), true, B, C, dtype);
+    return mixer_case(std::make_shared<hylo::MlaMixer>(mla_settings(), config), true, B, C, dtype, decode_steps);
   if (kind == "mamba2")
-    return mixer_case(std::make_shared<hylo::Mamba2Mixer>(mamba2_settings(), config), false, B, C, dtype);
+    return mixer_case(std::make_shared<hylo::Mamba2Mixer>(mamba2_settings(), config), false, B, C, dtype, decode_steps);
   if (kind == "gdn")
-    return mixer_case(std::make_shared<hylo::GatedDeltaNetMixer>(gdn_settings(), config), false, B, C, dtype);
+    return mixer_case(std::make_shared<hylo::GatedDeltaNetMixer>(gdn_settings(), config), false, B, C, dtype, decode_steps);
   if (kind == "ssd") {
     const auto s = mamba2_settings();
     const int64_t H = s.num_heads, P = s.head_dim, N = s.d_state, G = s.n_groups;
@@ -129,7 +154,9 @@ Case make_case(const std::string& kind, const hylo::ModelConfig& config, int64_t
                             at::randn({B, T, G, N}).to(dtype), at::randn({B, T, G, N}).to(dtype)};
             },
             [=](const Inputs& in) { hylo::ops::ssd_chunked(in[0], in[1], A, in[2], in[3], s.chunk_size); },
-            [=](const Inputs& in) { hylo::ops::ssd_naive(in[0], in[1], A, in[2], in[3]); }};
+            [=](const Inputs& in) {
+              return timed_whole([&] { hylo::ops::ssd_naive(in[0], in[1], A, in[2], in[3]); }, B * in[0].size(1));
+            }};
   }
   if (kind == "delta") {
     const auto s = gdn_settings();
@@ -142,13 +169,11 @@ Case make_case(const std::string& kind, const hylo::ModelConfig& config, int64_t
                             at::sigmoid(at::randn({B, T, H})).to(dtype)};
             },
             [=](const Inputs& in) { hylo::ops::gdn_chunked(in[0], in[1], in[2], in[3], in[4], s.chunk_size); },
-            [=](const Inputs& in) { hylo::ops::gdn_naive(in[0], in[1], in[2], in[3], in[4]); }};
+            [=](const Inputs& in) {
+              return timed_whole([&] { hylo::ops::gdn_naive(in[0], in[1], in[2], in[3], in[4]); }, B * in[0].size(1));
+            }};
   }
   throw hylo::ConfigError("unknown mixer '" + kind + "' (expected mla, mamba2, gdn, ssd or delta)", {}, "--mixers");
-}
-
-double seconds_since(clock_type::time_point t0) {
-  return std::chrono::duration<double>(clock_type::now() - t0).count();
 }
 
 void run(const Options& o) {
@@ -169,38 +194,37 @@ void run(const Options& o) {
     lengths.push_back(n);
   }
   if (lengths.empty()) throw hylo::ConfigError("give at least one token count", {}, "--tokens");
+  if (o.decode_steps < 0) throw hylo::ConfigError("must be >= 0", {}, "--decode-steps");
   at::NoGradGuard no_grad;
   const auto config = llama_1b_layer();
   const bool table = !hylo::cli::global_options().json;
   if (table) {
     std::printf("CPU, %d threads, %s, batch %lld (Llama-3.2-1B layer sizes)\n", at::get_num_threads(),
                 o.dtype.c_str(), static_cast<long long>(o.batch));
-    std::printf("%-7s %7s  %-18s %12s  %-18s %12s  %8s\n", "mixer", "tokens", "parallel form", "tokens/s",
-                "sequential form", "tokens/s", "ratio");
+    std::printf("%-7s %7s  %-18s %12s  %-18s %12s %7s  %8s\n", "mixer", "tokens", "parallel form", "tokens/s",
+                "sequential form", "tokens/s", "(timed)", "ratio");
   }
   nlohmann::json results = nlohmann::json::array();
   for (auto& kind : split_list(o.mixers)) {
-    auto c = make_case(kind, config, o.batch, dtype);
+    auto c = make_case(kind, config, o.batch, dtype, o.decode_steps);
     c.parallel(c.inputs(std::min<int64_t>(lengths.front(), 64)));  // warm-up
     for (int64_t T : lengths) {
       const auto in = c.inputs(T);
-      auto t0 = clock_type::now();
-      c.parallel(in);
-      const double par_tps = o.batch * T / seconds_since(t0);
-      t0 = clock_type::now();
-      c.sequential(in);
-      const double seq_tps = o.batch * T / seconds_since(t0);
+      const Timed par = timed_whole([&] { c.parallel(in); }, o.batch * T);
+      const Timed seq = c.sequential(in);
       if (table)
-        std::printf("%-7s %7lld  %-18s %12.0f  %-18s %12.0f  %7.1fx\n", kind.c_str(), static_cast<long long>(T),
-                    c.parallel_form.c_str(), par_tps, c.sequential_form.c_str(), seq_tps, par_tps / seq_tps);
+        std::printf("%-7s %7lld  %-18s %12.0f  %-18s %12.0f %7lld  %7.1fx\n", kind.c_str(), static_cast<long long>(T),
+                    c.parallel_form.c_str(), par.tokens_per_s, c.sequential_form.c_str(), seq.tokens_per_s,
+                    static_cast<long long>(seq.tokens), par.tokens_per_s / seq.tokens_per_s);
       results.push_back({{"mixer", kind}, {"tokens", T}, {"parallel_form", c.parallel_form},
-                         {"parallel_tokens_per_s", par_tps}, {"sequential_form", c.sequential_form},
-                         {"sequential_tokens_per_s", seq_tps}, {"ratio", par_tps / seq_tps}});
+                         {"parallel_tokens_per_s", par.tokens_per_s}, {"sequential_form", c.sequential_form},
+                         {"sequential_tokens_per_s", seq.tokens_per_s}, {"sequential_tokens_timed", seq.tokens},
+                         {"ratio", par.tokens_per_s / seq.tokens_per_s}});
       std::fflush(stdout);
     }
   }
   nlohmann::json report = {{"device", "cpu"}, {"threads", at::get_num_threads()}, {"dtype", o.dtype},
-                           {"batch", o.batch}, {"results", results}};
+                           {"batch", o.batch}, {"decode_steps", o.decode_steps}, {"results", results}};
   if (!table) std::cout << report.dump() << "\n";
   if (!o.out.empty()) {
     std::ofstream f(o.out);
@@ -225,6 +249,8 @@ void setup_bench_mixers(CLI::App& root) {
   cmd->add_option("--mixers", opts->mixers, "Comma-separated: mla,mamba2,gdn (whole mixers), ssd,delta (bare ops)");
   cmd->add_option("--dtype", opts->dtype, "fp32 or bf16");
   cmd->add_option("--batch", opts->batch, "Sequences per forward")->check(CLI::PositiveNumber);
+  cmd->add_option("--decode-steps", opts->decode_steps,
+                  "Mixers' sequential form: time the last N tokens after an untimed prefill (0: all, from empty)");
   cmd->add_option("--out", opts->out, "Also write the JSON report to this file");
   cmd->callback([opts] { run(*opts); });
 }

@@ -7,7 +7,9 @@
 // table of KV %, NIAH accuracy per length and time taken.
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cctype>
+#include <cmath>
 #include <chrono>
 #include <cstdio>
 #include <ctime>
@@ -20,6 +22,7 @@
 #include "app/hylo/command.h"
 #include "app/hylo/demo_report.h"
 #include "app/hylo/progress_bar.h"
+#include "core/io/atomic_file.h"
 #include "core/io/remove_tree.h"
 #include "core/spec/error.h"
 #include "core/spec/estimates.h"
@@ -191,20 +194,8 @@ fs::path distil(const std::string& label, const fs::path& teacher, const fs::pat
   return run_dir;
 }
 
-// NIAH grid of one model into the store (and a JSON file); fills the row's scores.
-void niah(const Options& o, const std::string& label, const fs::path& model, const fs::path& project,
-          const fs::path& out_json, DemoRow& row) {
-  ProgressBar bar(label);
-  run_step({"eval", "niah", model.string(), "--lengths", o.lengths, "--depths", o.depths, "--trials",
-            std::to_string(o.trials), "--max-new-tokens", "12", "--no-loglik", "--project", project.string(), "--json",
-            out_json.string()},
-           {{},
-            [&](const std::string& piece) {
-              int64_t done = 0, total = 0;
-              if (std::sscanf(piece.c_str(), "%ld/%ld", &done, &total) == 2 && total > 0)
-                bar.update(done, total, "prompts");
-            }});
-  const auto result = nlohmann::json::parse(read_text(out_json));
+// The row's NIAH scores and needle probabilities from a `hylo eval niah` result.
+void fill_niah_row(const nlohmann::json& result, DemoRow& row) {
   row.lengths = result["lengths"].get<std::vector<int64_t>>();
   row.niah.clear();
   for (const auto& per_depth : result["score"]) {
@@ -212,6 +203,58 @@ void niah(const Options& o, const std::string& label, const fs::path& model, con
     for (const auto& s : per_depth) sum += s.get<double>();
     row.niah.push_back(per_depth.empty() ? 0.0 : sum / static_cast<double>(per_depth.size()));
   }
+  row.needle_prob.clear();
+  for (const auto& per_depth : result.value("loglik", nlohmann::json::array())) {
+    double sum = 0;
+    for (const auto& ll : per_depth) sum += ll.is_number() ? std::exp(ll.get<double>()) : 0.0;
+    row.needle_prob.push_back(per_depth.empty() ? 0.0 : sum / static_cast<double>(per_depth.size()));
+  }
+}
+
+// What a NIAH result depends on, as one line: the grid options and the model's weights (size and
+// modification time), so an unchanged model's grid is found again in an earlier session.
+std::string niah_key(const Options& o, const fs::path& model) {
+  const fs::path weights = fs::canonical(model) / "model.safetensors";
+  std::error_code ec;
+  const auto size = fs::file_size(weights, ec);
+  const auto mtime = fs::last_write_time(weights, ec).time_since_epoch().count();
+  return "lengths=" + o.lengths + " depths=" + o.depths + " trials=" + std::to_string(o.trials) +
+         " model=" + fs::canonical(model).string() + " weights=" + std::to_string(size) + "@" + std::to_string(mtime);
+}
+
+// The teacher's grid from an earlier session of this project with the same key, if any: each
+// `hylo demo` (every arm of scripts/repro/run.sh) would otherwise spend minutes measuring it again.
+bool reuse_niah(const fs::path& project, const std::string& key, const fs::path& out_json, DemoRow& row) {
+  std::vector<fs::path> sessions;
+  for (const auto& e : fs::directory_iterator(project))
+    if (e.is_directory() && e.path().filename().string().rfind("demo-", 0) == 0) sessions.push_back(e.path());
+  std::sort(sessions.rbegin(), sessions.rend());
+  for (const auto& dir : sessions) {
+    const fs::path json = dir / out_json.filename(), key_file = dir / (out_json.stem().string() + ".key");
+    if (dir == out_json.parent_path() || !fs::is_regular_file(json) || !fs::is_regular_file(key_file)) continue;
+    if (read_text(key_file.string()) != key) continue;
+    fs::copy_file(json, out_json, fs::copy_options::overwrite_existing);
+    fs::copy_file(key_file, out_json.parent_path() / key_file.filename(), fs::copy_options::overwrite_existing);
+    fill_niah_row(nlohmann::json::parse(read_text(json.string())), row);
+    return true;
+  }
+  return false;
+}
+
+// NIAH grid of one model into the store (and a JSON file); fills the row's scores.
+void niah(const Options& o, const std::string& label, const fs::path& model, const fs::path& project,
+          const fs::path& out_json, DemoRow& row) {
+  ProgressBar bar(label);
+  run_step({"eval", "niah", model.string(), "--lengths", o.lengths, "--depths", o.depths, "--trials",
+            std::to_string(o.trials), "--max-new-tokens", "12", "--project", project.string(), "--json",
+            out_json.string()},
+           {{},
+            [&](const std::string& piece) {
+              int64_t done = 0, total = 0;
+              if (std::sscanf(piece.c_str(), "%ld/%ld", &done, &total) == 2 && total > 0)
+                bar.update(done, total, "prompts");
+            }});
+  fill_niah_row(nlohmann::json::parse(read_text(out_json)), row);
   row.eval_s = bar.elapsed_s();
   bar.finish("mean " + format_scores(row.niah));
 }
@@ -244,7 +287,14 @@ void run_demo(Options o) {
   trow.name = "teacher";
   trow.layers = hylo::compact_name(teacher_config);
   trow.kv_percent = 100.0;
-  niah(o, "NIAH teacher", link, project, session / "niah-teacher.json", trow);
+  const std::string teacher_key = niah_key(o, link);
+  if (reuse_niah(project, teacher_key, session / "niah-teacher.json", trow)) {
+    std::fprintf(stderr, "  NIAH teacher: the same grid of an earlier session (%s)\n",
+                 format_scores(trow.niah).c_str());
+  } else {
+    niah(o, "NIAH teacher", link, project, session / "niah-teacher.json", trow);
+    hylo::write_text_atomically((session / "niah-teacher.key").string(), teacher_key);
+  }
   rows.push_back(trow);
 
   for (const auto& plan_file : o.plans) {

@@ -1,5 +1,6 @@
 #include "app/hylo/demo_report.h"
 
+#include <algorithm>
 #include <cstdio>
 
 #include "app/hylo/progress_bar.h"
@@ -32,7 +33,9 @@ std::string render_table(const std::vector<DemoRow>& rows, double total_s) {
     std::snprintf(buf, sizeof buf, " %7s", ("NIAH " + length_label(L)).c_str());
     out += buf;
   }
-  std::snprintf(buf, sizeof buf, "  %9s %9s  %s\n", "distil", "NIAH", "loss by stage (first -> last)");
+  const int prob_width = std::max<int>(9, static_cast<int>(lengths.size()) * 5 - 1);
+  std::snprintf(buf, sizeof buf, "  %-*s  %9s %9s  %s\n", prob_width, "p(needle)", "distil", "NIAH",
+                "loss by stage (first -> last)");
   out += buf;
   for (const auto& r : rows) {
     std::snprintf(buf, sizeof buf, "%-12s %-10s %6.1f%% ", r.name.c_str(), r.layers.c_str(), r.kv_percent);
@@ -42,7 +45,9 @@ std::string render_table(const std::vector<DemoRow>& rows, double total_s) {
       out += buf;
     }
     const std::string distil = r.train_s > 0 ? hylo::cli::format_seconds(r.upcycle_s + r.train_s) : "-";
-    std::snprintf(buf, sizeof buf, "  %9s %9s ", distil.c_str(), hylo::cli::format_seconds(r.eval_s).c_str());
+    const std::string prob = r.needle_prob.empty() ? "-" : format_scores(r.needle_prob);
+    std::snprintf(buf, sizeof buf, "  %-*s  %9s %9s ", prob_width, prob.c_str(), distil.c_str(),
+                  hylo::cli::format_seconds(r.eval_s).c_str());
     out += buf;
     for (const auto& [first, last] : r.stage_loss) {
       std::snprintf(buf, sizeof buf, " %.2f->%.2f", first, last);
@@ -51,7 +56,8 @@ std::string render_table(const std::vector<DemoRow>& rows, double total_s) {
     out += "\n";
   }
   out += "KV %: per-token cache (attention K/V, MLA latent + RoPE key) vs the teacher's; Mamba2/GDN states are\n"
-         "constant in the context. NIAH: share of needles recalled, mean over depths.\n";
+         "constant in the context. NIAH: share of needles recalled, mean over depths. p(needle): the model's\n"
+         "probability of the needle's answer (geometric mean per token), mean over depths, per length.\n";
   std::snprintf(buf, sizeof buf, "total %s\n", hylo::cli::format_seconds(total_s).c_str());
   out += buf;
   return out;
@@ -67,6 +73,7 @@ nlohmann::json to_json(const std::vector<DemoRow>& rows, double total_s) {
                       {"kv_percent", r.kv_percent},
                       {"lengths", r.lengths},
                       {"niah", r.niah},
+                      {"needle_prob", r.needle_prob},
                       {"stage_loss", losses},
                       {"upcycle_s", r.upcycle_s},
                       {"train_s", r.train_s},

@@ -1,5 +1,6 @@
 // The demo's closing table: per model its layers, KV cache as a share of the teacher's, NIAH
-// accuracy per context length and the time each phase took; also as JSON (summary.json).
+// accuracy and needle probability per context length and the time each phase took; also as JSON
+// (summary.json).
 #pragma once
 #include <nlohmann/json.hpp>
 
@@ -13,6 +14,9 @@ struct DemoRow {
   double kv_percent = 0;                                // per-token cache vs the teacher's
   std::vector<int64_t> lengths;                         // NIAH lengths
   std::vector<double> niah;                             // mean score over depths per length, 0..1
+  // Mean over depths of exp(mean log-likelihood per needle token), per length: graded where no
+  // model answers exactly (small models).
+  std::vector<double> needle_prob;
   std::vector<std::pair<double, double>> stage_loss;    // first and last loss per training stage
   double upcycle_s = 0, train_s = 0, eval_s = 0;
 };

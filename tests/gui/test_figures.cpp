@@ -8,6 +8,7 @@
 #include <QImage>
 #include <QTemporaryDir>
 #include <QtTest>
+#include <optional>
 
 #include "core/spec/error.h"
 #include "core/spec/model_config.h"
@@ -23,11 +24,14 @@ using namespace hylo::views;
 
 static QString source(const QString& rel) { return qEnvironmentVariable("HYLO_SOURCE_DIR") + "/" + rel; }
 
-static std::string grid_json(double score) {  // 3 lengths x 4 depths, every cell `score`
+// 3 lengths x 4 depths, every cell `score`; with `loglik`, every cell's log-likelihood too.
+static std::string grid_json(double score, std::optional<double> loglik = std::nullopt) {
   const QString row = QStringLiteral("[%1,%1,%1,%1]").arg(score);
+  const QString ll = loglik ? QStringLiteral(R"("loglik":[%1,%1,%1],)").arg(QStringLiteral("[%1,%1,%1,%1]").arg(*loglik))
+                            : QString();
   return QStringLiteral(R"({"task":"niah_single_2","lengths":[1024,2048,4096],"depths":[0,33,66,100],)"
-                        R"("score":[%1,%1,%1],"trials":2,"model":"/m/x","kv_bytes":{}})")
-      .arg(row)
+                        R"("score":[%1,%1,%1],%2"trials":2,"model":"/m/x","kv_bytes":{}})")
+      .arg(row, ll)
       .toStdString();
 }
 
@@ -94,10 +98,10 @@ class TestFigures : public QObject {
     store::EvalRecord e;
     e.kind = store::EvalKind::Niah;
     e.model_id = student_id;
-    e.result_json = grid_json(1.0);
+    e.result_json = grid_json(1.0, 0.0);  // needle probability 1
     student_eval_ = s.add_eval(e);
     e.model_id = teacher_id;
-    e.result_json = grid_json(0.0);
+    e.result_json = grid_json(0.0, -30.0);  // needle probability ~0
     teacher_eval_ = s.add_eval(e);
     e.kind = store::EvalKind::Ppl;
     e.result_json = R"({"buckets":[[0,512]],"loss":[2.5],"tokens":[512]})";
@@ -133,6 +137,27 @@ class TestFigures : public QObject {
     QVERIFY(one.x() < zero.x());  // panels left to right in order
     QVERIFY2(near(img.pixel(one), QColor("#2e7d32"), 2), qPrintable(QColor(img.pixel(one)).name()));
     QVERIFY2(near(img.pixel(zero), QColor("#c62828"), 2), qPrintable(QColor(img.pixel(zero)).name()));
+  }
+
+  // Needle probability: exp(loglik) on the same 0..1 scale; an evaluation without log-likelihoods
+  // is an error naming it.
+  void niah_needle_probability() {
+    auto s = store::ProjectStore::open(dir_.path().toStdString(), false);
+    std::vector<NiahPanel> panels = {niah_panel(s, student_eval_), niah_panel(s, teacher_eval_)};
+    const QSize size(900, 420);
+    NiahFigure fig(panels, {}, "NIAH", size, NiahMeasure::NeedleProbability);
+    const QString file = dir_.filePath("niah-prob.png");
+    fig.save_png(file);
+    const QImage img(file);
+    QVERIFY(near(img.pixel(fig.cell_center(0, 0, 0)), QColor("#2e7d32"), 2));
+    QVERIFY(near(img.pixel(fig.cell_center(1, 2, 3)), QColor("#c62828"), 2));
+    panels[1].result.loglik.clear();
+    try {
+      NiahFigure bad(panels, {}, "NIAH", size, NiahMeasure::NeedleProbability);
+      QFAIL("no error for an evaluation without log-likelihoods");
+    } catch (const EvalError& e) {
+      QVERIFY2(std::string(e.what()).find("evaluation " + std::to_string(teacher_eval_)) != std::string::npos, e.what());
+    }
   }
 
   void evaluations_by_id_and_model() {
