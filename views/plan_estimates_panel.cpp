@@ -4,6 +4,7 @@
 #include <QGridLayout>
 #include <QHBoxLayout>
 #include <QLabel>
+#include <QTextDocumentFragment>
 #include <QVBoxLayout>
 #include <cmath>
 #include <qcustomplot.h>
@@ -123,7 +124,11 @@ void PlanEstimatesPanel::set_teacher(const ModelConfig& teacher) {
 }
 
 QString PlanEstimatesPanel::summary_text() const {
-  return QStringList{name_->text(), kv_->text(), params_->text(), flops_->text()}.join('\n');
+  // The stat cards are rich text: their plain words, one card a line ("KV cache vs teacher 3.9% ...").
+  QStringList lines = {name_->text()};
+  for (const QLabel* card : {kv_, params_, flops_})
+    lines << QTextDocumentFragment::fromHtml(card->text()).toPlainText().simplified();
+  return lines.join('\n');
 }
 
 void PlanEstimatesPanel::recompute() {

@@ -25,7 +25,7 @@ class PlanEstimatesPanel : public QWidget {
   // current plan is valid (an invalid one shows its error instead).
   const PlanNumbers& numbers() const { return numbers_; }
   bool plan_valid() const { return valid_; }
-  QString summary_text() const;
+  QString summary_text() const;  // the name and each card's words, one a line (also for the log)
   QCustomPlot* chart() const { return chart_; }
   QDoubleSpinBox* gpu_memory() const { return gpu_gb_; }
 
