@@ -54,7 +54,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
   model_page->addWidget(models_);
   model_page->addWidget(model_view_);
   model_page->setStretchFactor(1, 1);
-  model_page->setSizes({380, 900});
+  model_page->setSizes({470, 810});
   tabs_->addTab(model_page, tr("Model"));
   tabs_->addTab(planner_, tr("Planner"));
   tabs_->addTab(runs_, tr("Runs"));
