@@ -19,7 +19,10 @@ QString NiahFigure::panel_title(std::size_t panel) const {
 namespace {
 
 std::vector<std::vector<double>> needle_probability(const NiahPanel& p) {
-  if (p.result.loglik.empty())
+  bool measured = false;  // `hylo eval niah --no-loglik` stores null (NaN) cells
+  for (const auto& row : p.result.loglik)
+    for (double v : row) measured = measured || std::isfinite(v);
+  if (!measured)
     throw EvalError("evaluation " + std::to_string(p.eval_id) + " (" + p.label.toStdString() +
                         ") has no log-likelihoods (run without --no-loglik)", "", "loglik");
   auto cells = p.result.loglik;

@@ -248,9 +248,16 @@ TrainOutcome run_training(const TrainOptions& o, TrainObserver& obs) {
     std::shared_ptr<HybridModel> teacher;
     std::optional<ModelConfig> teacher_config;
     if (!plan.teacher_dirs[si].empty()) {
-      auto& t = teachers[plan.teacher_dirs[si]];
+      // A long stage past the teacher's own context runs the teacher with the stage's rope scaling
+      // too: unscaled, its predictions there are noise (the demo teacher, trained at 512: 5-6.7
+      // nats/byte at 1K-4K, 1.7-1.8 with YaRN x4), and the student would be distilled towards them.
+      ModelConfig tc = ModelConfig::load(plan.teacher_dirs[si]);
+      const bool scale_teacher = stage.kind == StageKind::Long && stage.rope && tc.rope_scaling.type == "default" &&
+                                 tc.max_position_embeddings < stage.seq_len;
+      if (scale_teacher) tc = stage_config(tc, stage);
+      auto& t = teachers[plan.teacher_dirs[si] + (scale_teacher ? "#" + stage_field(si, "rope") : "")];
       if (!t) {
-        t = load_model(ModelConfig::load(plan.teacher_dirs[si]), plan.teacher_dirs[si], device, teacher_dtype);
+        t = load_model(tc, plan.teacher_dirs[si], device, teacher_dtype);
         t->eval();
         for (auto& p : t->parameters()) p.set_requires_grad(false);
       }

@@ -133,6 +133,32 @@ class TestTrain : public QObject {
   }
 
   // KD from a different, larger teacher of the same vocabulary: only the logits have to agree.
+  // A long stage past the teacher's context (tiny teacher: 256 positions) scales the teacher's
+  // RoPE as the student's: a student that is the teacher has zero KL at its first step. Unscaled,
+  // the two would differ at every position (YaRN changes the low frequencies everywhere).
+  void longStageScalesTheTeacherPastItsContext() {
+    // Sharp attention and logits, so that positions matter (a random tiny model's are near uniform).
+    NamedTensors sharp = weights_of(*teacher_);
+    for (auto& [name, t] : sharp)
+      if (name.find("q_proj") != std::string::npos || name.find("k_proj") != std::string::npos ||
+          name.find("lm_head") != std::string::npos)
+        t = t * 6.0;
+    const fs::path same = root_ / "sharp_teacher";
+    write_checkpoint(same.string(), tiny_config(), sharp);
+    write_data((root_ / "data512").string(), 4000, 7);
+    auto o = options(recipe("  - {kind: long, seq_len: 512, steps: 1, lr: 1e-3, train: all, warmup: 0,\n"
+                            "     rope: {type: yarn, factor: 2, original: 256}}\n"),
+                     "long_self");
+    o.student = same.string();
+    o.teacher = same.string();
+    o.data = (root_ / "data512").string();
+    Collect c;
+    QCOMPARE(run_training(o, c), TrainOutcome::Finished);
+    QCOMPARE(c.metrics.size(), size_t(1));
+    const double kd = c.metrics[0].at("loss/kd");
+    QVERIFY2(std::abs(kd) < 1e-5, std::to_string(kd).c_str());
+  }
+
   void largerTeacherKd() {
     write_model((root_ / "teacher_big").string(), larger_teacher_config(), 11);
     auto o = options(recipe("  - {kind: kd, seq_len: 16, steps: 15, lr: 1e-2, train: all, warmup: 0}\n"), "big");

@@ -8,6 +8,7 @@
 #include <QImage>
 #include <QTemporaryDir>
 #include <QtTest>
+#include <cmath>
 #include <optional>
 
 #include "core/spec/error.h"
@@ -151,7 +152,8 @@ class TestFigures : public QObject {
     const QImage img(file);
     QVERIFY(near(img.pixel(fig.cell_center(0, 0, 0)), QColor("#2e7d32"), 2));
     QVERIFY(near(img.pixel(fig.cell_center(1, 2, 3)), QColor("#c62828"), 2));
-    panels[1].result.loglik.clear();
+    for (auto& row : panels[1].result.loglik)
+      for (double& v : row) v = std::nan("");  // what --no-loglik stores
     try {
       NiahFigure bad(panels, {}, "NIAH", size, NiahMeasure::NeedleProbability);
       QFAIL("no error for an evaluation without log-likelihoods");
