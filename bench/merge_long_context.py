@@ -79,7 +79,7 @@ def main():
         r.setdefault("date", now())
         name = os.path.basename(r["model"].rstrip("/"))
         doc["runs"][name] = merge_run(doc["runs"].get(name), r)
-    doc.update(name="long_context", gpu=gpu, date=now())
+    doc.update(name="long_context", gpu=gpu, commit=commit, command=command, date=now())  # the newest command
     doc["results"] = ratios(doc)
     os.makedirs(os.path.dirname(out) or ".", exist_ok=True)
     with open(out + ".tmp", "w") as f:

@@ -38,8 +38,9 @@ mkdir -p "$PPL"
 ppl() { [[ "$PPL/$1.json" -nt "$2/model.safetensors" ]] && return 0
         "$BIN/hylo" eval ppl "$2" --length 4096 --documents 4 --first-bucket 128 --project "$PROJECT" \
           --json "$PPL/$1.json" >/dev/null 2>&1; }
-ppl teacher demo/teacher
-for run in mla1-mamba2 mla-mamba2 mla4-mamba2 mla-gdn mla-mamba2-short-only mla-mamba2-no-yarn mla-mamba2-random-mla; do
+ppl teacher "$PROJECT/teacher"  # the project's link: a path inside the project stays relative in the store
+for run in mla1-mamba2 mla-mamba2 mla4-mamba2 mla-gdn mla-mamba2-short-only mla-mamba2-no-yarn mla-mamba2-random-mla \
+           mla-mamba2-teacher-yarn mla-gdn-teacher-yarn; do
   final=$(ls -d "$PROJECT"/demo-*/runs/"$run"/final 2>/dev/null | sort | tail -1)
   [[ -n "$final" ]] && ppl "$run" "$final"
 done
