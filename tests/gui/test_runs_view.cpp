@@ -91,6 +91,33 @@ class TestRunsView : public QObject {
     QCOMPARE(errors.size(), 0);
   }
 
+  // Resume starts the trainer again on the same output folder with --resume (the trainer then
+  // continues from its newest checkpoint there; tests/core/test_train.cpp checks that part).
+  void resume_restarts_on_the_same_folder() {
+    QTemporaryDir dir;
+    auto s = store::ProjectStore::open(dir.path().toStdString(), true);
+    qputenv("FAKE_RUN", QByteArray::number(qlonglong(running_run(s))));
+    qputenv("FAKE_TRAIN", "slow");
+    RunsView view;
+    QVERIFY(view.set_project(dir.path()));
+    view.set_student_dir(dir.filePath("student"));
+    QVERIFY(view.start(false));
+    QTRY_VERIFY(view.trainer()->step() >= 2);
+    const QString first = view.run_log()->toPlainText().section('\n', 0, 0);
+    QVERIFY(!first.contains("--resume"));
+    view.stop();
+    QTRY_VERIFY(!view.trainer()->running());
+    QVERIFY(view.start(true));
+    QVERIFY(!view.start(true));  // one trainer at a time
+    const QString again = view.run_log()->toPlainText().section('\n', 0, 0);
+    QVERIFY2(again.endsWith("--resume"), qPrintable(again));
+    QCOMPARE(again.chopped(QStringLiteral(" --resume").size()), first);  // same recipe, student, folder
+    QVERIFY(view.status_text().contains("Resuming"));
+    QTRY_VERIFY(view.trainer()->step() >= 2);
+    view.stop();
+    QTRY_VERIFY(!view.trainer()->running());
+  }
+
   void damaged_project_is_reported() {
     QTemporaryDir dir;
     QFile f(dir.filePath("project.db"));
