@@ -132,12 +132,18 @@ class TestCurvesView : public QObject {
     for (std::size_t i = 0; i < s->size(); ++i) QCOMPARE(s->value[i], double(2 * i));  // writer: row k = k
   }
 
-  void csv_export_holds_the_shown_points() {
-    QTemporaryDir dir;
+  // Runs a (loss and lr at steps 0..19) and b (steps 5..11) in a new project.
+  static std::pair<std::int64_t, std::int64_t> write_two_runs(const QTemporaryDir& dir) {
     auto writer = store::ProjectStore::open(dir.path().toStdString(), true);
     const std::int64_t a = writer.add_run({}), b = writer.add_run({});
     writer.append_metrics(a, loss_rows(0, 20));
     writer.append_metrics(b, loss_rows(5, 12));
+    return {a, b};
+  }
+
+  void csv_export_holds_the_shown_points() {
+    QTemporaryDir dir;
+    const std::int64_t b = write_two_runs(dir).second;
     CurvesView view;
     QVERIFY(view.set_project(dir.path()));
     view.set_smoothing(0.8);
@@ -169,10 +175,7 @@ class TestCurvesView : public QObject {
 
   void svg_export_draws_each_visible_graph() {
     QTemporaryDir dir;
-    auto writer = store::ProjectStore::open(dir.path().toStdString(), true);
-    const std::int64_t a = writer.add_run({}), b = writer.add_run({});
-    writer.append_metrics(a, loss_rows(0, 20));
-    writer.append_metrics(b, loss_rows(5, 12));
+    write_two_runs(dir);
     CurvesView view;
     view.resize(900, 600);
     QVERIFY(view.set_project(dir.path()));
