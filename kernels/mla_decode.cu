@@ -179,7 +179,9 @@ bool mla_decode_supports(int64_t dim, int64_t rank, int64_t length) {
 int64_t mla_decode_splits(int64_t batch, int64_t heads, int64_t length, int device) {
   const int64_t blocks = batch * ((heads + kHeads - 1) / kHeads);
   const int64_t tiles = (length + kTile - 1) / kTile;
-  int64_t splits = (2 * multiprocessors(device) + blocks - 1) / blocks;  // about two blocks per SM
+  // About six blocks per SM (the most that stay resident at 256 threads and ~48 registers): each
+  // block waits on its tile loads, so the SM needs several to hide that latency.
+  int64_t splits = (6 * multiprocessors(device) + blocks - 1) / blocks;
   if (splits > tiles) splits = tiles;
   if (splits > kMaxSplits) splits = kMaxSplits;
   return splits < 1 ? 1 : splits;
