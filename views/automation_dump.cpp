@@ -48,6 +48,7 @@ AutomationDump::AutomationDump(MainWindow* window, const QString& file)
 
 QByteArray AutomationDump::snapshot() const {
   QJsonObject o;
+  o["window"] = qint64(window_->winId());
   const QTabWidget* tabs = window_->tabs();
   o["tab"] = tabs->tabText(tabs->currentIndex());
   QJsonObject tab_rects;

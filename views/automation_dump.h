@@ -6,6 +6,7 @@
 // The file (written atomically; rects are [x, y, width, height] in global screen pixels, null
 // while the widget or item is not visible):
 //   seq          increases with every write
+//   window       the main window's native window id (X11: what xdotool and ImageMagick take)
 //   tab          the current tab's text;  tabs: {text: rect} of the tab bar's buttons
 //   palette      {mixer name ("MLA", ...): rect of its palette item}
 //   layers       [{kind: plan-file name ("attention", "mla", ...), rect}] in layer order

@@ -64,6 +64,7 @@ class TestAutomationDump : public QObject {
     const QJsonObject d = read_json(file);
     QCOMPARE(d["seq"].toInt(), 1);
     QCOMPARE(d["tab"].toString(), QString("Planner"));
+    QCOMPARE(d["window"].toInteger(), qint64(w.winId()));
 
     const QTabBar* bar = w.tabs()->tabBar();
     const QJsonObject tabs = d["tabs"].toObject();

@@ -7,7 +7,8 @@
 // 2. A click on the Runs tab's Start button runs the real `hylo train` on a tiny random Llama (CPU,
 //    pretrain stage); the Curves tab's loss curve grows while it trains, the run ends finished in
 //    the view and in the project store, and the stored loss falls.
-// Screenshots of the screen on every tab go to $HYLO_BINARY_DIR/screenshots/e2e_*.png.
+// Screenshots of the window on every tab go to $HYLO_BINARY_DIR/screenshots/e2e_*.png (and the
+// screen where a step fails to e2e_failure.png).
 #include <QDir>
 #include <QFile>
 #include <QProcessEnvironment>
@@ -27,10 +28,6 @@ static const char* kLlama1B = R"({"model_type": "llama", "vocab_size": 128256, "
   "intermediate_size": 8192, "num_hidden_layers": 16, "num_attention_heads": 32, "num_key_value_heads": 8,
   "head_dim": 64, "max_position_embeddings": 131072, "rope_theta": 500000.0, "tie_word_embeddings": true})";
 static constexpr int kSteps = 300;
-
-static QString screenshot(const QString& name) {
-  return qEnvironmentVariable("HYLO_BINARY_DIR", QDir::tempPath()) + "/screenshots/e2e_" + name + ".png";
-}
 
 // Per-token cache elements: attention keeps K and V (2 * Hkv * d), MLA its latent and RoPE key.
 static double kv_per_token(const ModelConfig& c) {
@@ -74,7 +71,7 @@ class TestE2E : public QObject {
     QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
     env.insert("HYLO_BIN", bin + "/hylo");
     env.insert("XDG_CONFIG_HOME", dir.filePath("config"));  // its recent-files list stays in the test folder
-    WorkbenchDriver wb(dir.path());
+    WorkbenchDriver wb(dir.path(), qEnvironmentVariable("HYLO_BINARY_DIR", QDir::tempPath()) + "/screenshots", "e2e_");
     QVERIFY2(wb.start(bin + "/hylo-workbench",
                       {"--project", project, "--checkpoint", teacher, "--plan", plan_file, "--recipe", recipe,
                        "--student", tiny, "--run-dir", dir.filePath("runs/tiny")},
@@ -83,7 +80,7 @@ class TestE2E : public QObject {
     QVERIFY2(wb.wait_for("the window shows its Planner tab button", 30000,
                          [](const QJsonObject& d) { return WorkbenchDriver::has_rect(d["tabs"]["Planner"]); }),
              qPrintable(wb.failure()));
-    QVERIFY2(wb.screenshot(screenshot("start")), qPrintable(wb.failure()));
+    QVERIFY2(wb.screenshot("start"), qPrintable(wb.failure()));
 
     // 1. Drag MLA onto layer 3.
     QVERIFY2(wb.open_tab("Planner"), qPrintable(wb.failure()));
@@ -125,7 +122,7 @@ class TestE2E : public QObject {
                                   d["layers"][3]["kind"] == "mla" && d["layers"][2]["kind"] == "attention";
                          }),
              qPrintable(wb.failure()));
-    QVERIFY2(wb.screenshot(screenshot("planner_after_drag")), qPrintable(wb.failure()));
+    QVERIFY2(wb.screenshot("planner_after_drag"), qPrintable(wb.failure()));
 
     // 2. Start a tiny CPU run with the Start button; follow its curve.
     QVERIFY2(wb.open_tab("Runs"), qPrintable(wb.failure()));
@@ -188,7 +185,7 @@ class TestE2E : public QObject {
     for (const QString& tab : {"Model", "Planner", "Runs", "Curves", "Memory", "NIAH", "Probe"}) {
       QVERIFY2(wb.open_tab(tab), qPrintable(wb.failure()));
       QTest::qWait(300);  // the tab's first paint
-      QVERIFY2(wb.screenshot(screenshot("tab_" + tab.toLower())), qPrintable(wb.failure()));
+      QVERIFY2(wb.screenshot("tab_" + tab.toLower()), qPrintable(wb.failure()));
     }
     const QString log = wb.log();
     QVERIFY2(log.contains("Opened " + teacher) && log.contains("Plan saved to " + plan_file) &&

@@ -1,7 +1,8 @@
 // Test helper: drives a real `hylo-workbench` process on the X display with real input. The
 // process runs with --automation-dump (views/automation_dump.h); the driver reads that snapshot
-// to aim xdotool at widgets, waits on it with a timeout, and grabs the screen with ImageMagick.
-// Every failure names what did not happen and carries the last snapshot and the process's log.
+// to aim xdotool at widgets, waits on it with a timeout, and grabs its window with ImageMagick.
+// Every failure names what did not happen; the last snapshot and the process's log go to stderr
+// (Qt Test cuts long messages) and a grab of the screen to <artefacts>/<prefix>failure.png.
 #pragma once
 #include <QDir>
 #include <QElapsedTimer>
@@ -13,15 +14,18 @@
 #include <QPoint>
 #include <QProcess>
 #include <QtTest>
+#include <cstdio>
 #include <functional>
 
 namespace hylo::testing {
 
 class WorkbenchDriver {
  public:
-  // The dump and the process's log (stdout + stderr) are kept in `work_dir`.
-  explicit WorkbenchDriver(const QString& work_dir)
-      : dump_file_(work_dir + "/workbench_dump.json"), log_file_(work_dir + "/workbench.log") {}
+  // The dump and the process's log (stdout + stderr) are kept in `work_dir`; screenshots are
+  // <artefacts>/<prefix><name>.png.
+  WorkbenchDriver(const QString& work_dir, const QString& artefacts, const QString& prefix)
+      : dump_file_(work_dir + "/workbench_dump.json"), log_file_(work_dir + "/workbench.log"),
+        artefacts_(artefacts), prefix_(prefix) {}
   ~WorkbenchDriver() { stop(); }
 
   bool start(const QString& program, QStringList args, const QProcessEnvironment& env) {
@@ -96,15 +100,11 @@ class WorkbenchDriver {
     return click(center(rect)) &&
            wait_for("the " + tab + " tab shows after a click on it", 10000, [&](const QJsonObject& d) { return d["tab"] == tab; });
   }
-  // The whole screen (the workbench is the only window on it).
-  bool screenshot(const QString& file) {
-    QDir().mkpath(QFileInfo(file).absolutePath());
-    QProcess import;
-    import.start("import", {"-window", "root", file});
-    if (!import.waitForFinished(20000) || import.exitCode() != 0)
-      return fail("ImageMagick import could not grab the screen (apt-get install imagemagick): " +
-                  QString::fromUtf8(import.readAllStandardError()) + import.errorString());
-    return true;
+  // The workbench's window (the whole screen before it has one) as <artefacts>/<prefix><name>.png.
+  bool screenshot(const QString& name) {
+    const QJsonValue window = dump()["window"];
+    const QString error = grab(window.isDouble() ? QString::number(window.toInteger()) : "root", name);
+    return error.isEmpty() || fail(error);
   }
 
  private:
@@ -116,13 +116,25 @@ class WorkbenchDriver {
       return fail("xdotool " + args.join(' ') + " failed: " + QString::fromUtf8(x.readAllStandardError()));
     return true;
   }
+  // An empty string, or why ImageMagick's import could not grab `window`.
+  QString grab(const QString& window, const QString& name) const {
+    QDir().mkpath(artefacts_);
+    QProcess import;
+    import.start("import", {"-window", window, artefacts_ + "/" + prefix_ + name + ".png"});
+    if (import.waitForFinished(20000) && import.exitCode() == 0) return {};
+    return "ImageMagick import could not grab the screen (apt-get install imagemagick): " +
+           QString::fromUtf8(import.readAllStandardError()) + import.errorString();
+  }
   bool fail(const QString& why) {
-    failure_ = why + "\n--- last snapshot:\n" + QString::fromUtf8(QJsonDocument(dump()).toJson()) +
-               "--- hylo-workbench log:\n" + log();
+    std::fprintf(stderr, "--- %s\n--- last snapshot of hylo-workbench:\n%s\n--- its log:\n%s---\n", qPrintable(why),
+                 QJsonDocument(dump()).toJson(QJsonDocument::Compact).constData(), qPrintable(log()));
+    failure_ = why + " (the last snapshot and the workbench's log are printed above; the screen is in " +
+               artefacts_ + "/" + prefix_ + "failure.png)";
+    grab("root", "failure");
     return false;
   }
 
-  QString dump_file_, log_file_, failure_;
+  QString dump_file_, log_file_, artefacts_, prefix_, failure_;
   QProcess proc_;
 };
 
