@@ -47,7 +47,7 @@ class WorkbenchDriver {
   }
 
   // The newest snapshot ({} before the first one).
-  QJsonObject dump() const {
+  const QJsonObject dump() const {  // const: operator[] then reads, never inserts
     QFile f(dump_file_);
     return f.open(QIODevice::ReadOnly) ? QJsonDocument::fromJson(f.readAll()).object() : QJsonObject();
   }
