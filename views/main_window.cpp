@@ -216,8 +216,13 @@ void MainWindow::open_listed_model(const QString& dir, const QString& name) {
 }
 
 void MainWindow::set_plan_file(const QString& file) {
+  plan_file_.clear();
+  if (QFileInfo::exists(file) && !planner_->load_plan(file)) {
+    // Another model's plan, or a damaged file: an edit must not overwrite what the user has there.
+    log_->error(tr("Edits will not be saved to %1: its plan could not be loaded.").arg(file));
+    return;
+  }
   plan_file_ = file;
-  if (QFileInfo::exists(file)) planner_->load_plan(file);
 }
 
 void MainWindow::plan_edited() {

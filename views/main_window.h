@@ -38,7 +38,8 @@ class MainWindow : public QMainWindow {
   // so the planner, memory and probe tabs have a model.
   bool open_project(const QString& folder, bool create, bool open_teacher = true);
   // Loads `file` into the planner when it exists, and saves the plan there after every edit
-  // (the log says so, with the plan's estimates).
+  // (the log says so, with the plan's estimates). A file that exists but does not load (another
+  // model's plan, a damaged file) is left alone: edits are not saved anywhere.
   void set_plan_file(const QString& file);
 
   LogPanel* log() const { return log_; }

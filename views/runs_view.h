@@ -49,6 +49,7 @@ class RunsView : public QWidget {
   QTableWidget* table() const { return table_; }
   RecipeStagesTable* stages() const { return stages_; }
   QComboBox* devices() const { return devices_; }
+  QPushButton* start_button() const { return start_; }
   QString status_text() const;
   QPlainTextEdit* run_log() const { return log_; }
 

@@ -1,6 +1,7 @@
 // MainWindow with every view: bad input is reported and loses nothing else. A corrupt project.db
 // leaves the open project, its curves and runs in place; a plan for another model (as a file, or
-// stored in the project) is refused while the plan being edited stays; a trainer that dies is
+// stored in the project) is refused while the plan being edited stays, and a plan file that does
+// not load is never overwritten by the autosave; a trainer that dies is
 // shown failed in Runs while the planner, the curves and the project keep working.
 #include <QFile>
 #include <QMessageBox>
@@ -8,6 +9,7 @@
 #include <QTemporaryDir>
 #include <QtTest>
 
+#include "core/spec/plan.h"
 #include "projects/store/project_store.h"
 #include "tests/gui/screenshot.h"
 #include "views/curves_view.h"
@@ -113,6 +115,32 @@ class TestMainWindow : public QObject {
     close_dialogs(w);
     QVERIFY(w.planner()->model()->state() == edited);
     QCOMPARE(w.memory()->table()->rowCount(), 3);
+  }
+
+  void plan_file_for_another_model_is_not_overwritten() {
+    MainWindow w;
+    QVERIFY(w.open_checkpoint(teacher()));
+    const QString other = dir_.filePath("qwen-autosave.yaml");
+    const QByteArray text = "num_layers: 28\ndefault: mamba2\nlayers: {3: mla}\n";
+    QVERIFY(write_file(other, text));
+    const int errors = w.log()->error_count();
+    w.set_plan_file(other);
+    close_dialogs(w);
+    QCOMPARE(w.log()->error_count(), errors + 2);  // why it did not load, and that edits stay unsaved
+    QVERIFY(w.log()->toPlainText().contains("Edits will not be saved to " + other));
+    w.planner()->model()->assign({5}, MixerKind::GDN);
+    QFile f(other);
+    QVERIFY(f.open(QIODevice::ReadOnly));
+    QCOMPARE(f.readAll(), text);
+    // A plan file that loads is saved after each edit.
+    const QString fits = dir_.filePath("autosave.yaml");
+    QVERIFY(write_file(fits, "default: attention\nlayers: {0: mla}\n"));
+    w.set_plan_file(fits);
+    QCOMPARE(w.planner()->model()->kind(0), MixerKind::MLA);
+    w.planner()->model()->assign({5}, MixerKind::GDN);
+    const LayerPlan saved = LayerPlan::load(fits.toStdString());
+    QVERIFY(saved.kind_of(0) == MixerKind::MLA && saved.kind_of(5) == MixerKind::GDN &&
+            saved.kind_of(1) == MixerKind::Attention);
   }
 
   void dying_trainer_is_shown_and_the_rest_keeps_working() {

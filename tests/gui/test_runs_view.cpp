@@ -1,10 +1,12 @@
 // RunsView with a fake `hylo` (tests/gui/fake/fake_hylo.sh): the device list comes from
 // `hylo devices --json`; a trainer that dies is shown failed with its error and recorded so in the
-// store; Stop sends SIGTERM, the trainer checkpoints and the run is recorded stopped; a damaged
+// store; one killed by a signal (no exit code, no error event) is shown crashed and recorded failed
+// with its last stderr line; Stop sends SIGTERM, the trainer checkpoints and the run is recorded stopped; a damaged
 // project is reported.
 #include <QComboBox>
 #include <QFile>
 #include <QPlainTextEdit>
+#include <QPushButton>
 #include <QTableWidget>
 #include <QTemporaryDir>
 #include <QtTest>
@@ -69,6 +71,31 @@ class TestRunsView : public QObject {
     // The recipe the run was started with lies beside its checkpoints.
     QVERIFY(QFile::exists(dir.filePath("runs/run-1/recipe.yaml")));
     save_screenshot(&view, "runs_failed");
+  }
+
+  void a_killed_trainer_shows_crashed_and_is_recorded_failed() {
+    QTemporaryDir dir;
+    auto s = store::ProjectStore::open(dir.path().toStdString(), true);
+    const std::int64_t run = running_run(s);
+    qputenv("FAKE_RUN", QByteArray::number(qlonglong(run)));
+    qputenv("FAKE_TRAIN", "crash");
+    RunsView view;
+    QSignalSpy errors(&view, &RunsView::error_occurred);
+    QVERIFY(view.set_project(dir.path()));
+    view.set_student_dir(dir.filePath("student"));
+    QVERIFY(view.start(false));
+    QTRY_COMPARE(errors.size(), 1);
+    qunsetenv("FAKE_TRAIN");
+    const QString why = errors[0][1].toString();
+    QVERIFY2(why.contains("crashed") && why.contains("allocating the step's activations"), qPrintable(why));
+    QCOMPARE(view.trainer()->step(), std::int64_t(2));
+    const store::RunRecord r = s.get_run(run);
+    QCOMPARE(r.state, store::RunState::Failed);
+    QVERIFY(!r.exit_code.has_value());  // killed: there is no exit code to record
+    QVERIFY2(QString::fromStdString(r.message) == why, r.message.c_str());
+    QCOMPARE(view.table()->item(0, 2)->text(), QString("failed"));
+    QVERIFY(view.status_text().contains("crashed"));
+    QVERIFY(view.start_button()->isEnabled());  // a new run can start
   }
 
   void stop_sends_sigterm_and_records_stopped() {

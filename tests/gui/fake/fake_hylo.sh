@@ -2,6 +2,8 @@
 # A stand-in for `hylo` in GUI tests that need a child process but not a real trainer.
 #   devices --json          two devices
 #   train ... (FAKE_TRAIN=die)   three steps of run $FAKE_RUN, an error on stderr, exit 3
+#   train ... (FAKE_TRAIN=crash) two steps of run $FAKE_RUN, a line on stderr, then SIGKILL to itself
+#                                (as the kernel's OOM killer ends a trainer: no error event, no exit code)
 #   train ... (FAKE_TRAIN=slow)  steps until SIGTERM, then a checkpoint event and exit 0
 #   worker                  fake_worker.py beside this script
 #   plan suggest T --kv-budget B --linear K -o F   prints its arguments, writes a plan (layer 3 MLA,
@@ -18,6 +20,13 @@ case "$1" in
       done
       echo "train: stages[0].data: shard 3 is truncated" >&2
       exit 3
+    fi
+    if [ "$FAKE_TRAIN" = crash ]; then
+      for s in 1 2; do
+        echo "{\"event\":\"step\",\"run\":$FAKE_RUN,\"stage\":0,\"step\":$s,\"tokens\":$((s * 2048)),\"wall_s\":$s,\"metrics\":{\"loss\":3.0}}"
+      done
+      echo "train: stage 0: allocating the step's activations" >&2
+      kill -KILL $$
     fi
     trap 'echo "{\"event\":\"checkpoint\",\"step\":2,\"path\":\"ckpt-2\"}"; exit 0' TERM
     s=0
