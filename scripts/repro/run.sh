@@ -24,9 +24,7 @@ BIN="${HYLO_BUILD_DIR:-build}/app"
 arm() { [[ $FIGURES_ONLY == 0 && ( -z "$ONLY" || "$ONLY" == "$1" ) ]]; }
 demo() { "$BIN/hylo" demo --project "$PROJECT" "$@"; }
 
-# Since the long-stage fix (commit 1539d31: the teacher runs the long stage with its YaRN too) the
-# plans arm is labelled "teacher YaRN", so its students stand beside the earlier ones in the store.
-arm plans && demo --variant "teacher YaRN"
+arm plans && demo
 arm budgets && demo --plan demo/plans/mla1-mamba2.yaml --plan demo/plans/mla4-mamba2.yaml
 arm short && demo --plan demo/plans/mla-mamba2.yaml --recipe demo/recipes/distill-short.yaml --variant "short only"
 # YaRN off for the student alone: its 2K stage's teacher runs with YaRN x4 as in the plans arm.
@@ -42,15 +40,15 @@ ppl() { [[ "$PPL/$1.json" -nt "$2/model.safetensors" ]] && return 0
         "$BIN/hylo" eval ppl "$2" --length 4096 --documents 4 --first-bucket 128 --project "$PROJECT" \
           --json "$PPL/$1.json" >/dev/null 2>&1; }
 ppl teacher "$PROJECT/teacher"  # the project's link: a path inside the project stays relative in the store
-for run in mla1-mamba2 mla-mamba2-teacher-yarn mla4-mamba2 mla-gdn-teacher-yarn mla-mamba2-short-only \
-           mla-mamba2-student-no-yarn mla-mamba2-random-mla; do
+for run in mla1-mamba2 mla-mamba2 mla4-mamba2 mla-gdn mla-mamba2-short-only mla-mamba2-student-no-yarn \
+           mla-mamba2-random-mla; do
   final=$(ls -d "$PROJECT"/demo-*/runs/"$run"/final 2>/dev/null | sort | tail -1)
   [[ -n "$final" ]] && ppl "$run" "$final"
 done
 python3 - "$PPL" <<'PY'
 import json, os, sys
-order = ["teacher", "mla1-mamba2", "mla-mamba2-teacher-yarn", "mla4-mamba2", "mla-gdn-teacher-yarn",
-         "mla-mamba2-short-only", "mla-mamba2-student-no-yarn", "mla-mamba2-random-mla"]
+order = ["teacher", "mla1-mamba2", "mla-mamba2", "mla4-mamba2", "mla-gdn", "mla-mamba2-short-only",
+         "mla-mamba2-student-no-yarn", "mla-mamba2-random-mla"]
 rows = [(n, json.load(open(os.path.join(sys.argv[1], n + ".json")))) for n in order
         if os.path.exists(os.path.join(sys.argv[1], n + ".json"))]
 heads = [f"{a}-{b}" for a, b in rows[0][1]["buckets"]]
@@ -69,16 +67,14 @@ niah() { "$F" niah --measure "${NIAH_MEASURE:-needle-prob}" "$@"; }
 OUT=docs/figures
 mkdir -p "$OUT"
 d() { echo "$1 (distilled)"; }
-M2="2MLA6M2 [teacher YaRN]" GDN="2MLA6GDN [teacher YaRN]"  # the plans arm's students
-niah --project "$PROJECT" --model "demo teacher" --model "$(d 1MLA7M2)" --model "$(d "$M2")" --model "$(d 4MLA4M2)" \
-  --label "demo teacher" --label "1MLA7M2 (distilled)" --label "2MLA6M2 (distilled)" --label "4MLA4M2 (distilled)" \
-  --title "NIAH: teacher and hybrids at three KV budgets" -o "$OUT/niah-kv-budgets.png"
+niah --project "$PROJECT" --model "demo teacher" --model "$(d 1MLA7M2)" --model "$(d 2MLA6M2)" \
+  --model "$(d 4MLA4M2)" --title "NIAH: teacher and hybrids at three KV budgets" -o "$OUT/niah-kv-budgets.png"
 niah --project "$PROJECT" --model "$(d "2MLA6M2 [short only]")" --model "$(d "2MLA6M2 [student no YaRN]")" \
-  --model "$(d "$M2")" --label "short only (ild + kd at 512)" --label "+ 2K stage, student without YaRN" \
+  --model "$(d 2MLA6M2)" --label "short only (ild + kd at 512)" --label "+ 2K stage, student without YaRN" \
   --label "+ 2K stage, student with YaRN x4" --title "NIAH: the long-context stage and YaRN (2MLA6M2)" \
   -o "$OUT/niah-long-stage.png"
-niah --project "$PROJECT" --model "$(d "$M2")" --model "$(d "2MLA6M2 [random MLA]")" \
-  --model "$(d "$GDN")" --label "MLA from SVD, Mamba2" --label "MLA random, Mamba2" --label "MLA from SVD, GDN" \
+niah --project "$PROJECT" --model "$(d 2MLA6M2)" --model "$(d "2MLA6M2 [random MLA]")" \
+  --model "$(d 2MLA6GDN)" --label "MLA from SVD, Mamba2" --label "MLA random, Mamba2" --label "MLA from SVD, GDN" \
   --title "NIAH: MLA initialisation and the linear block" -o "$OUT/niah-init-linear.png"
 # Distillation loss of the init arms: the newest run of each student.
 run_of() { "$BIN/hylo" runs --project "$PROJECT" --json | python3 -c '
@@ -86,6 +82,6 @@ import json, sys
 name = sys.argv[1]
 runs = [r for r in json.load(sys.stdin) if r.get("name") == name]
 print(max(runs, key=lambda r: r["id"])["id"] if runs else "")' "$1"; }
-"$F" curves --project "$PROJECT" --run "$(run_of mla-mamba2-teacher-yarn)" --run "$(run_of mla-mamba2-random-mla)" \
+"$F" curves --project "$PROJECT" --run "$(run_of mla-mamba2)" --run "$(run_of mla-mamba2-random-mla)" \
   --label "MLA from SVD" --label "MLA random" --metric loss -o "$OUT/loss-init.png"
 "$F" screenshots --project "$PROJECT" -o docs/screenshots
