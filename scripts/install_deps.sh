@@ -12,6 +12,7 @@ PACKAGES=(
   libpcre2-dev libicu-dev                       # tokenizer: Unicode regex pre-tokenizer, NFC
   nodejs npm                                    # test data by package name + reference tokenizer
   xvfb xauth xdotool imagemagick                # GUI tests with real input and screenshots
+  hipcc libamdhip64-dev rocm-device-libs        # ROCm: the GPU kernels compile for AMD (no GPU needed)
 )
 if [[ "${HYLO_NO_GUI:-0}" == 1 ]]; then
   PACKAGES=("${PACKAGES[@]/qt6-base-dev}"); PACKAGES=("${PACKAGES[@]/qt6-svg-dev}")

@@ -3,26 +3,14 @@
 #include <cmath>
 #include <vector>
 
+#include "core/model/fused_ops.h"
+#include "core/model/gdn_math.h"
 #include "core/model/mixer_checks.h"
 #include "core/model/ops.h"
 #include "core/model/state_cache.h"
 
 namespace hylo {
 namespace {
-
-// (B, T, n_src, D) -> (B, T, n, D): head i reads key head i / (n / n_src) (Qwen3-Next's repeat_interleave).
-at::Tensor repeat_heads(const at::Tensor& t, int64_t n) {
-  const int64_t B = t.size(0), T = t.size(1), src = t.size(2), D = t.size(3);
-  if (src == n) return t;
-  return t.unsqueeze(3).expand({B, T, src, n / src, D}).reshape({B, T, n, D});
-}
-
-// x / sqrt(sum x^2 + eps) over the last dim, in fp32 (fp64 for fp64 inputs).
-at::Tensor l2_normalize(const at::Tensor& x) {
-  const auto cd = x.scalar_type() == at::kDouble ? at::kDouble : at::kFloat;
-  auto xf = x.to(cd);
-  return xf * at::rsqrt(xf.pow(2).sum(-1, /*keepdim=*/true) + 1e-6);
-}
 
 void validate(const GdnSettings& s, int64_t hidden, int64_t layer) {
   auto check = [&](bool ok, const std::string& what, const std::string& field) {
@@ -82,27 +70,28 @@ at::Tensor GatedDeltaNetMixer::forward(const at::Tensor& x, int64_t pos, LayerCa
                        std::to_string(pos));
   }
   auto qkv = at::cat({q_proj->forward(x), k_proj->forward(x), v_proj->forward(x)}, -1);  // (B, T, conv_dim)
-  auto conv = ops::causal_conv1d(qkv.transpose(1, 2), conv1d->weight, {}, sc ? sc->conv : at::Tensor());
-  qkv = at::silu(conv.out).transpose(1, 2);
-  auto q = l2_normalize(qkv.narrow(-1, 0, key_dim()).view({B, T, Hk, Dk}));            // (B, T, Hk, Dk)
-  auto k = l2_normalize(qkv.narrow(-1, key_dim(), key_dim()).view({B, T, Hk, Dk}));
-  auto v = qkv.narrow(-1, 2 * key_dim(), value_dim()).view({B, T, H, Dv});             // (B, T, H, Dv)
-  q = repeat_heads(q, H) * (1.0 / std::sqrt(static_cast<double>(Dk)));
-  k = repeat_heads(k, H);
-  const auto cd = q.scalar_type();
-  auto beta = at::sigmoid(b_proj->forward(x).to(cd));                                            // (B, T, H)
-  auto g = -at::exp(A_log.to(cd)) * at::softplus(a_proj->forward(x).to(cd) + dt_bias.to(cd));  // (B, T, H)
-
-  ops::SeqResult r;
+  at::Tensor o;  // (B, T, H, Dv) in x's dtype
   if (sc && T == 1 && sc->state.defined()) {
-    r = ops::gdn_recurrent_step(q.select(1, 0), k.select(1, 0), v.select(1, 0), g.select(1, 0), beta.select(1, 0),
-                                sc->state);
-    r.out = r.out.unsqueeze(1);
+    // Decoding: one fused step (a GPU kernel where it applies) that advances the caches in place.
+    GdnStepInputs in{qkv.select(1, 0), conv1d->weight, a_proj->forward(x).select(1, 0), b_proj->forward(x).select(1, 0),
+                     A_log, dt_bias, Hk, Dk, Dv};
+    o = gdn_decode_step(in, sc->conv, sc->state).unsqueeze(1);
+    sc->advance(1);
   } else {
-    r = ops::gdn_chunked(q, k, v, g, beta, s_.chunk_size, sc ? sc->state : at::Tensor());
+    auto conv = ops::causal_conv1d(qkv.transpose(1, 2), conv1d->weight, {}, sc ? sc->conv : at::Tensor());
+    qkv = at::silu(conv.out).transpose(1, 2);
+    auto q = l2_normalize(qkv.narrow(-1, 0, key_dim()).view({B, T, Hk, Dk}));            // (B, T, Hk, Dk)
+    auto k = l2_normalize(qkv.narrow(-1, key_dim(), key_dim()).view({B, T, Hk, Dk}));
+    auto v = qkv.narrow(-1, 2 * key_dim(), value_dim()).view({B, T, H, Dv});             // (B, T, H, Dv)
+    q = repeat_heads(q, H) * (1.0 / std::sqrt(static_cast<double>(Dk)));
+    k = repeat_heads(k, H);
+    const auto cd = q.scalar_type();
+    auto beta = at::sigmoid(b_proj->forward(x).to(cd));                                            // (B, T, H)
+    auto g = -at::exp(A_log.to(cd)) * at::softplus(a_proj->forward(x).to(cd) + dt_bias.to(cd));  // (B, T, H)
+    auto r = ops::gdn_chunked(q, k, v, g, beta, s_.chunk_size, sc ? sc->state : at::Tensor());
+    if (sc) sc->update(conv.state, r.state, T);
+    o = r.out;
   }
-  if (sc) sc->update(conv.state, r.state, T);
-  auto o = r.out;  // (B, T, H, Dv) in x's dtype
   o = norm ? norm->forward(o, z_proj->forward(x).view({B, T, H, Dv})) : plain_norm->forward(o);
   return out_proj->forward(o.reshape({B, T, value_dim()}).to(x.scalar_type()));
 }

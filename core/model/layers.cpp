@@ -1,5 +1,7 @@
 #include "core/model/layers.h"
 
+#include "core/model/fused_ops.h"
+
 #include <torch/version.h>
 
 #include <algorithm>
@@ -26,11 +28,7 @@ RMSNorm::RMSNorm(int64_t dim, double eps_) : eps(eps_) {
   weight = register_parameter("weight", at::ones({dim}));
 }
 
-at::Tensor RMSNorm::forward(const at::Tensor& x) {
-  auto xf = x.to(at::kFloat);
-  auto normed = xf * at::rsqrt(xf.pow(2).mean(-1, /*keepdim=*/true) + eps);
-  return weight * normed.to(x.scalar_type());
-}
+at::Tensor RMSNorm::forward(const at::Tensor& x) { return rms_norm(x, weight, eps); }
 
 // ---- SwiGLU -------------------------------------------------------------------------------------
 

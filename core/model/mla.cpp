@@ -2,9 +2,9 @@
 
 #include <algorithm>
 #include <cmath>
-#include <limits>
 #include <tuple>
 
+#include "core/model/fused_ops.h"
 #include "core/model/mixer_checks.h"
 
 namespace hylo {
@@ -62,6 +62,8 @@ std::pair<at::Tensor, at::Tensor> MlaCache::append(const at::Tensor& latent, con
   auto all = buf_.narrow(1, 0, length_);
   return {all.narrow(-1, 0, rank_), all.narrow(-1, rank_, rope_dim_)};
 }
+
+at::Tensor MlaCache::rows() const { return buf_.defined() ? buf_.narrow(1, 0, length_) : at::Tensor(); }
 
 int64_t MlaCache::bytes() const {
   return batch_ * length_ * (rank_ + rope_dim_) * static_cast<int64_t>(c10::elementSize(dtype_));
@@ -132,7 +134,7 @@ at::Tensor MlaMixer::forward(const at::Tensor& x, int64_t pos, LayerCache* cache
   q_rope = apply_rope(q_rope, cos, sin);
   k_rope = apply_rope(k_rope, cos, sin).squeeze(1);  // (B, T, dr)
 
-  bool absorbed = false;
+  at::Tensor y;
   if (cache) {
     auto* mc = dynamic_cast<MlaCache*>(cache);
     if (!mc) throw ModelError("MLA layer got a '" + cache->kind() + "' cache");
@@ -140,12 +142,14 @@ at::Tensor MlaMixer::forward(const at::Tensor& x, int64_t pos, LayerCache* cache
       throw ModelError("cache holds " + std::to_string(mc->length()) + " tokens but input starts at position " +
                        std::to_string(pos));
     std::tie(latent, k_rope) = mc->append(latent, k_rope);
-    latent = latent.to(x.scalar_type());
-    k_rope = k_rope.to(x.scalar_type());
-    absorbed = T == 1 && decode_path == MlaDecode::Absorbed;
+    if (T == 1 && decode_path == MlaDecode::Absorbed) {
+      y = attend_absorbed(q_nope, q_rope, mc->rows().to(x.scalar_type()));
+    } else {
+      y = attend_expanded(q_nope, q_rope, latent.to(x.scalar_type()), k_rope.to(x.scalar_type()));
+    }
+  } else {
+    y = attend_expanded(q_nope, q_rope, latent, k_rope);  // (B, H, T, v)
   }
-  auto y = absorbed ? attend_absorbed(q_nope, q_rope, latent, k_rope)
-                    : attend_expanded(q_nope, q_rope, latent, k_rope);  // (B, H, T, v)
   return o_proj->forward(y.transpose(1, 2).reshape({B, T, H * s_.v_head_dim}));
 }
 
@@ -162,28 +166,19 @@ at::Tensor MlaMixer::attend_expanded(const at::Tensor& q_nope, const at::Tensor&
   return causal_attention(q, k, v.contiguous());
 }
 
-at::Tensor MlaMixer::attend_absorbed(const at::Tensor& q_nope, const at::Tensor& q_rope, const at::Tensor& latent,
-                                     const at::Tensor& k_rope) {
-  const int64_t B = q_nope.size(0), H = s_.num_heads, T = q_nope.size(2), Tk = latent.size(1);
-  const int64_t Hkv = s_.num_kv_heads, rep = H / Hkv, nope = s_.qk_nope_head_dim, r = s_.kv_lora_rank;
+at::Tensor MlaMixer::attend_absorbed(const at::Tensor& q_nope, const at::Tensor& q_rope, const at::Tensor& rows) {
+  const int64_t B = q_nope.size(0), H = q_nope.size(1), Hkv = s_.num_kv_heads, rep = H / Hkv;
+  const int64_t nope = s_.qk_nope_head_dim, r = s_.kv_lora_rank;
   auto W = kv_b_proj->weight.view({Hkv, nope + s_.v_head_dim, r});
-  auto W_uk = W.narrow(1, 0, nope);                 // (Hkv, nope, r)
-  auto W_uv = W.narrow(1, nope, s_.v_head_dim);     // (Hkv, v, r)
+  auto W_uk = W.narrow(1, 0, nope);              // (Hkv, nope, r)
+  auto W_uv = W.narrow(1, nope, s_.v_head_dim);  // (Hkv, v, r)
   // Query head h belongs to KV head h / rep: group the heads to multiply by their KV head's block.
-  auto q_latent = at::matmul(q_nope.reshape({B, Hkv, rep * T, nope}), W_uk).view({B, H * T, r});
-  // All heads' rows against the cache in one (B, H*T, Tk) product: the latent is read once, never
-  // broadcast to a per-head copy (a broadcasting matmul would materialise H copies of the cache).
-  auto scores = at::bmm(q_latent, latent.transpose(1, 2)) +
-                at::bmm(q_rope.reshape({B, H * T, s_.qk_rope_head_dim}), k_rope.transpose(1, 2));
-  scores = (scores * softmax_scale_).view({B, H, T, Tk});
-  if (T > 1) {
-    auto future = at::ones({T, Tk}, scores.options().dtype(at::kBool)).triu(Tk - T + 1);
-    scores = scores.masked_fill(future, -std::numeric_limits<double>::infinity());
-  }
-  const auto acc = q_nope.scalar_type() == at::kDouble ? at::kDouble : at::kFloat;
-  auto probs = at::softmax(scores, -1, acc).to(q_nope.scalar_type());
-  auto context = at::bmm(probs.view({B, H * T, Tk}), latent);  // (B, H*T, r)
-  return at::matmul(context.view({B, Hkv, rep * T, r}), W_uv.transpose(-1, -2)).view({B, H, T, s_.v_head_dim});
+  auto q_latent = at::matmul(q_nope.reshape({B, Hkv, rep, nope}), W_uk).view({B, H, r});
+  // Every head against the shared cache rows (latent, rope key): the latent is read once, never
+  // expanded or copied per head.
+  auto q = at::cat({q_latent, q_rope.reshape({B, H, s_.qk_rope_head_dim})}, -1);  // (B, H, r + dr)
+  auto context = mla_decode_attention(q, rows, r, softmax_scale_);              // (B, H, r)
+  return at::matmul(context.view({B, Hkv, rep, r}), W_uv.transpose(-1, -2)).view({B, H, 1, s_.v_head_dim});
 }
 
 }  // namespace hylo

@@ -26,6 +26,8 @@ class MlaCache : public LayerCache {
   MlaCache(int64_t batch, int64_t kv_lora_rank, int64_t rope_dim, at::ScalarType dtype, at::Device device);
   // latent: (B, T, r), k_rope: (B, T, dr). Returns views of everything cached: (B, length, r), (B, length, dr).
   std::pair<at::Tensor, at::Tensor> append(const at::Tensor& latent, const at::Tensor& k_rope);
+  // Everything cached as whole rows: (B, length, r + dr), latent first.
+  at::Tensor rows() const;
   int64_t length() const override { return length_; }
   int64_t bytes() const override;  // B * length * (r + dr) * dtype_bytes
   std::string kind() const override { return "mla_latent"; }
@@ -72,11 +74,11 @@ class MlaMixer : public Mixer {
 
  private:
   // q_nope (B, H, T, nope), q_rope (B, H, T, dr) rotated; latent (B, Tk, r); k_rope (B, Tk, dr)
-  // rotated. Both return (B, H, T, v_head_dim).
+  // rotated. Returns (B, H, T, v_head_dim).
   at::Tensor attend_expanded(const at::Tensor& q_nope, const at::Tensor& q_rope, const at::Tensor& latent,
                              const at::Tensor& k_rope);
-  at::Tensor attend_absorbed(const at::Tensor& q_nope, const at::Tensor& q_rope, const at::Tensor& latent,
-                             const at::Tensor& k_rope);
+  // One token (T = 1) against the cache rows (B, Tk, r + dr) (MlaCache::rows). Returns (B, H, 1, v_head_dim).
+  at::Tensor attend_absorbed(const at::Tensor& q_nope, const at::Tensor& q_rope, const at::Tensor& rows);
 
   MlaSettings s_;
   RopeScaling rope_scaling_;

@@ -39,6 +39,8 @@ class StateCache : public LayerCache {
     state = new_state.detach().to(device_, state_dtype());
     length_ += tokens;
   }
+  // Counts tokens whose conv window and state were advanced in place (a fused decoding step).
+  void advance(int64_t tokens) { length_ += tokens; }
 
   at::Tensor conv;   // (B, conv_dim, K-1), undefined before the first token
   at::Tensor state;  // Mamba2: (B, H, head_dim, d_state); GDN: (B, H, head_k_dim, head_v_dim)

@@ -6,7 +6,7 @@
 #                                 [--brown DIR] [--work DIR]
 # --minutes M: time 20 steps first and train for as many steps as fit in M minutes instead of the
 # recipe's token count (the recipe actually used, with its step count, goes into provenance).
-# --steps N: train N steps, no timing. --recipe FILE: another pretrain recipe, e.g.
+# --steps N: train N steps, no timing; with --minutes, at most N steps. --recipe FILE: another pretrain recipe, e.g.
 # demo/recipes/teacher-cpu.yaml (micro-batches that fit a 24 GiB CPU machine).
 # Steps: byte-level tokenizer (demo/tokenizer.json, checked against `hylo tokenizer bytes`) ->
 # Brown prose (`hylo data brown`) -> token shards (`hylo data tokenize`) -> random init
@@ -64,23 +64,24 @@ rm -rf "$WORK/init" "$WORK/run"
 
 if [[ -n "$MINUTES" && $QUICK == 0 ]]; then
   step "timing 20 steps to fit the run into $MINUTES minutes"
-  sed -E 's/tokens: [0-9.]+[KMB]?/steps: 20/' "$RECIPE" > "$WORK/timing.yaml"
+  sed -E 's/(tokens: [0-9.]+[KMB]?|steps: [0-9]+)/steps: 20/' "$RECIPE" > "$WORK/timing.yaml"
   "$HYLO" train "$WORK/timing.yaml" --student "$WORK/init" --data "$WORK/data" --out "$WORK/timing" \
     --device "$DEVICE" > "$WORK/timing.jsonl"
-  steps=$(python3 - "$WORK/timing.jsonl" "$MINUTES" <<'PY'
+  steps=$(python3 - "$WORK/timing.jsonl" "$MINUTES" "$STEPS" <<'PY'
 import json, sys
 s = [json.loads(l) for l in open(sys.argv[1]) if '"event":"step"' in l]
 per_step = (s[-1]["wall_s"] - s[9]["wall_s"]) / (len(s) - 10)  # after warm-up
-print(int(float(sys.argv[2]) * 60 / per_step))
+fit = int(float(sys.argv[2]) * 60 / per_step)
+print(min(fit, int(sys.argv[3])) if sys.argv[3] else fit)
 PY
 )
-  sed -E "s/tokens: [0-9.]+[KMB]?/steps: $steps/" "$RECIPE" > "$WORK/recipe.yaml"
+  sed -E "s/(tokens: [0-9.]+[KMB]?|steps: [0-9]+)/steps: $steps/" "$RECIPE" > "$WORK/recipe.yaml"
   RECIPE="$WORK/recipe.yaml"
   rm -rf "$WORK/timing"
 fi
 
-if [[ -n "$STEPS" && $QUICK == 0 ]]; then
-  sed -E "s/tokens: [0-9.]+[KMB]?/steps: $STEPS/" "$RECIPE" > "$WORK/recipe.yaml"
+if [[ -n "$STEPS" && -z "$MINUTES" && $QUICK == 0 ]]; then
+  sed -E "s/(tokens: [0-9.]+[KMB]?|steps: [0-9]+)/steps: $STEPS/" "$RECIPE" > "$WORK/recipe.yaml"
   RECIPE="$WORK/recipe.yaml"
 fi
 

@@ -1,0 +1,209 @@
+#include "core/model/fused_ops.h"
+
+#include <torch/csrc/autograd/grad_mode.h>
+
+#include <cmath>
+#include <limits>
+#include <string>
+
+#include "core/model/gdn_math.h"
+#include "core/model/ops.h"
+#include "core/spec/error.h"
+
+#if defined(HYLO_HAVE_KERNELS)
+#include <c10/cuda/CUDAGuard.h>
+#include <c10/cuda/CUDAStream.h>
+
+#include "kernels/kernels.h"
+#endif
+
+namespace hylo {
+
+namespace {
+
+// Why the kernel cannot run, or empty when it can: the conditions every kernel shares.
+std::string common_blockers(std::initializer_list<const at::Tensor*> tensors) {
+#if defined(HYLO_HAVE_KERNELS)
+  for (const at::Tensor* t : tensors) {
+    if (!t->is_cuda()) return "a tensor is not on a GPU";
+    if (at::GradMode::is_enabled() && t->requires_grad()) return "a tensor needs gradients (the kernels are inference-only)";
+  }
+  return {};
+#else
+  (void)tensors;
+  return "this build has no GPU kernels (configure with -DHYLO_CUDA=ON)";
+#endif
+}
+
+bool kernel_dtype(at::ScalarType t) { return t == at::kFloat || t == at::kHalf || t == at::kBFloat16; }
+
+// Picks the path: the reference when asked or when `blocker` is not empty under Auto; a ModelError
+// naming `op` and the blocker when the kernel was demanded.
+bool use_kernel(OpPath path, const std::string& blocker, const char* op) {
+  if (path == OpPath::Reference) return false;
+  if (blocker.empty()) return true;
+  if (path == OpPath::Kernel) throw ModelError(std::string(op) + ": the GPU kernel cannot run: " + blocker);
+  return false;
+}
+
+#if defined(HYLO_HAVE_KERNELS)
+kernels::DType to_kernel_dtype(at::ScalarType t) {
+  return t == at::kFloat ? kernels::DType::F32 : t == at::kHalf ? kernels::DType::F16 : kernels::DType::BF16;
+}
+void* stream_of(const at::Tensor& t) { return c10::cuda::getCurrentCUDAStream(t.device().index()).stream(); }
+void check_launch(const char* error, const char* op) {
+  if (error) throw ModelError(std::string(op) + ": kernel launch failed: " + error);
+}
+#endif
+
+// ---- references ---------------------------------------------------------------------------------
+
+at::Tensor rms_norm_reference(const at::Tensor& x, const at::Tensor& weight, double eps) {
+  auto xf = x.to(x.scalar_type() == at::kDouble ? at::kDouble : at::kFloat);
+  auto normed = xf * at::rsqrt(xf.pow(2).mean(-1, /*keepdim=*/true) + eps);
+  return weight * normed.to(x.scalar_type());
+}
+
+at::Tensor mla_decode_reference(const at::Tensor& q, const at::Tensor& rows, int64_t rank, double scale) {
+  const auto acc = q.scalar_type() == at::kDouble ? at::kDouble : at::kFloat;
+  auto scores = at::bmm(q, rows.transpose(1, 2)) * scale;                   // (B, H, L)
+  auto probs = at::softmax(scores, -1, acc).to(q.scalar_type());
+  return at::bmm(probs, rows.narrow(-1, 0, rank));                          // (B, H, rank)
+}
+
+at::Tensor gdn_step_reference(const GdnStepInputs& in, at::Tensor& conv_state, at::Tensor& state) {
+  const int64_t B = in.qkv.size(0), H = in.a.size(1), Hk = in.k_heads, Dk = in.head_k_dim, Dv = in.head_v_dim;
+  auto conv = ops::causal_conv1d(in.qkv.unsqueeze(-1), in.conv_weight, {}, conv_state);  // (B, C, 1)
+  auto y = at::silu(conv.out.squeeze(-1));                                              // (B, C)
+  auto q = l2_normalize(y.narrow(-1, 0, Hk * Dk).view({B, 1, Hk, Dk}));
+  auto k = l2_normalize(y.narrow(-1, Hk * Dk, Hk * Dk).view({B, 1, Hk, Dk}));
+  auto v = y.narrow(-1, 2 * Hk * Dk, H * Dv).view({B, H, Dv});
+  q = repeat_heads(q, H).select(1, 0) * (1.0 / std::sqrt(static_cast<double>(Dk)));
+  k = repeat_heads(k, H).select(1, 0);
+  const auto cd = q.scalar_type();
+  auto beta = at::sigmoid(in.b.to(cd));
+  auto g = -at::exp(in.A_log.to(cd)) * at::softplus(in.a.to(cd) + in.dt_bias.to(cd));
+  auto r = ops::gdn_recurrent_step(q, k, v, g, beta, state);
+  conv_state.copy_(conv.state.detach());
+  state.copy_(r.state.detach());
+  return r.out;
+}
+
+}  // namespace
+
+bool gpu_kernels_built() {
+#if defined(HYLO_HAVE_KERNELS)
+  return true;
+#else
+  return false;
+#endif
+}
+
+// ---- RMSNorm ------------------------------------------------------------------------------------
+
+at::Tensor rms_norm(const at::Tensor& x, const at::Tensor& weight, double eps, OpPath path) {
+  std::string blocker = common_blockers({&x, &weight});
+  if (blocker.empty() && (!kernel_dtype(x.scalar_type()) || weight.scalar_type() != x.scalar_type()))
+    blocker = "x and weight must share one of fp32, fp16, bf16";
+  if (blocker.empty() && (weight.dim() != 1 || weight.size(0) != x.size(-1))) blocker = "weight must be (dim)";
+  if (!use_kernel(path, blocker, "rms_norm")) return rms_norm_reference(x, weight, eps);
+#if defined(HYLO_HAVE_KERNELS)
+  const c10::cuda::CUDAGuard guard(x.device());
+  auto xc = x.contiguous(), wc = weight.contiguous();
+  auto y = at::empty_like(xc);
+  const int64_t dim = x.size(-1);
+  check_launch(kernels::rms_norm(xc.data_ptr(), wc.data_ptr(), y.data_ptr(), xc.numel() / dim, dim,
+                                 static_cast<float>(eps), to_kernel_dtype(x.scalar_type()), stream_of(x)),
+               "rms_norm");
+  return y;
+#else
+  return {};
+#endif
+}
+
+// ---- MLA decode ---------------------------------------------------------------------------------
+
+at::Tensor mla_decode_attention(const at::Tensor& q, const at::Tensor& rows, int64_t rank, double scale,
+                                OpPath path) {
+  if (q.dim() != 3 || rows.dim() != 3 || q.size(0) != rows.size(0) || q.size(2) != rows.size(2) || rank <= 0 ||
+      rank > q.size(2))
+    throw ModelError("mla_decode_attention needs q (B, H, D), rows (B, L, D) and 0 < rank <= D");
+  std::string blocker = common_blockers({&q, &rows});
+#if defined(HYLO_HAVE_KERNELS)
+  if (blocker.empty() && (!kernel_dtype(q.scalar_type()) || rows.scalar_type() != q.scalar_type()))
+    blocker = "q and the cache must share one of fp32, fp16, bf16";
+  if (blocker.empty() && !kernels::mla_decode_supports(q.size(2), rank, rows.size(1)))
+    blocker = "unsupported sizes (D a multiple of 4 up to 2048, rank <= 512, at least one cached token)";
+  if (blocker.empty() && (rows.stride(2) != 1 || rows.stride(1) != rows.size(2)))
+    blocker = "the cache rows must be contiguous within each batch row";
+#endif
+  if (!use_kernel(path, blocker, "mla_decode_attention")) return mla_decode_reference(q, rows, rank, scale);
+#if defined(HYLO_HAVE_KERNELS)
+  const c10::cuda::CUDAGuard guard(q.device());
+  const int64_t B = q.size(0), H = q.size(1), L = rows.size(1);
+  auto qc = q.contiguous();
+  const int64_t splits = kernels::mla_decode_splits(B, H, L, q.device().index());
+  auto workspace = at::empty({kernels::mla_decode_workspace_floats(B, H, rank, splits)}, q.options().dtype(at::kFloat));
+  auto out = at::empty({B, H, rank}, q.options());
+  kernels::MlaDecodeArgs a;
+  a.q = qc.data_ptr();
+  a.cache = rows.data_ptr();
+  a.out = out.data_ptr();
+  a.workspace = workspace.data_ptr<float>();
+  a.batch = B, a.heads = H, a.dim = q.size(2), a.rank = rank, a.length = L, a.batch_stride = rows.stride(0);
+  a.scale = static_cast<float>(scale);
+  a.dtype = to_kernel_dtype(q.scalar_type());
+  check_launch(kernels::mla_decode(a, splits, stream_of(q)), "mla_decode_attention");
+  return out;
+#else
+  return {};
+#endif
+}
+
+// ---- Gated DeltaNet decode step -------------------------------------------------------------------
+
+at::Tensor gdn_decode_step(const GdnStepInputs& in, at::Tensor& conv_state, at::Tensor& state, OpPath path) {
+  const int64_t B = in.qkv.size(0), H = in.a.size(-1), Hk = in.k_heads, Dk = in.head_k_dim, Dv = in.head_v_dim;
+  const int64_t C = 2 * Hk * Dk + H * Dv, K = in.conv_weight.size(-1);
+  if (in.qkv.dim() != 2 || in.qkv.size(1) != C || Hk <= 0 || H % Hk != 0 || conv_state.dim() != 3 ||
+      conv_state.size(1) != C || conv_state.size(2) != K - 1 || state.dim() != 4 || state.size(1) != H ||
+      state.size(2) != Dk || state.size(3) != Dv)
+    throw ModelError("gdn_decode_step: inconsistent shapes (qkv (B, 2 Hk Dk + H Dv), conv state (B, C, K-1), state (B, H, Dk, Dv))");
+  std::string blocker = common_blockers({&in.qkv, &in.conv_weight, &in.a, &in.b, &conv_state, &state});
+  const auto dt = in.qkv.scalar_type();
+  if (blocker.empty() && (!kernel_dtype(dt) || in.conv_weight.scalar_type() != dt || conv_state.scalar_type() != dt ||
+                          in.a.scalar_type() != dt || in.b.scalar_type() != dt || state.scalar_type() != at::kFloat))
+    blocker = "qkv, conv weight, conv state, a and b must share one of fp32, fp16, bf16 and the state be fp32";
+#if defined(HYLO_HAVE_KERNELS)
+  if (blocker.empty() && !kernels::gdn_decode_supports(Dk, K)) blocker = "unsupported sizes (Dk <= 2048, conv kernel <= 8)";
+#endif
+  if (!use_kernel(path, blocker, "gdn_decode_step")) return gdn_step_reference(in, conv_state, state);
+#if defined(HYLO_HAVE_KERNELS)
+  const c10::cuda::CUDAGuard guard(state.device());
+  if (!conv_state.is_contiguous()) conv_state = conv_state.contiguous();
+  if (!state.is_contiguous()) state = state.contiguous();
+  auto qkv = in.qkv.contiguous(), w = in.conv_weight.contiguous(), a = in.a.contiguous(), b = in.b.contiguous();
+  auto A_log = in.A_log.to(at::kFloat).contiguous(), dt_bias = in.dt_bias.to(at::kFloat).contiguous();
+  auto scratch = at::empty({B, C}, state.options());
+  auto out = at::empty({B, H, Dv}, qkv.options());
+  kernels::GdnDecodeArgs g;
+  g.qkv = qkv.data_ptr();
+  g.conv_weight = w.data_ptr();
+  g.conv_state = conv_state.data_ptr();
+  g.a = a.data_ptr();
+  g.b = b.data_ptr();
+  g.A_log = A_log.data_ptr<float>();
+  g.dt_bias = dt_bias.data_ptr<float>();
+  g.state = state.data_ptr<float>();
+  g.out = out.data_ptr();
+  g.scratch = scratch.data_ptr<float>();
+  g.batch = B, g.heads = H, g.k_heads = Hk, g.head_k_dim = Dk, g.head_v_dim = Dv, g.conv_kernel = K;
+  g.dtype = to_kernel_dtype(dt);
+  check_launch(kernels::gdn_decode(g, stream_of(state)), "gdn_decode_step");
+  return out;
+#else
+  return {};
+#endif
+}
+
+}  // namespace hylo

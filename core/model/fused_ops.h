@@ -1,0 +1,44 @@
+// Inference-only fused operations (no autograd), each with two paths behind one call: the LibTorch
+// reference (the CPU, builds without the GPU kernels, and tests) and the kernel of kernels/ for GPU
+// tensors it supports. Callers use OpPath::Auto; tests and `hylo bench kernels` force one path to
+// compare them.
+#pragma once
+#include <ATen/ATen.h>
+
+#include <cstdint>
+
+namespace hylo {
+
+enum class OpPath {
+  Auto,       // the kernel when it applies (built, GPU tensors, supported sizes/dtypes, no grad), else the reference
+  Reference,  // always the LibTorch ops
+  Kernel,     // the kernel, or a ModelError saying why it cannot run these tensors
+};
+
+// Whether this build has the GPU kernels (CMake -DHYLO_CUDA=ON).
+bool gpu_kernels_built();
+
+// RMSNorm over the last dim: weight * (x * rsqrt(mean(x^2) + eps)).to(x's dtype), sums in fp32
+// (fp64 for fp64 inputs).
+at::Tensor rms_norm(const at::Tensor& x, const at::Tensor& weight, double eps, OpPath path = OpPath::Auto);
+
+// Absorbed MLA decode attention of one token per row: q (B, H, D) against the cache rows (B, L, D),
+// whose first `rank` values are the latent and the rest the RoPE key:
+//   softmax(scale * q rows^T) rows[..., :rank]  ->  (B, H, rank) in q's dtype (softmax in fp32).
+at::Tensor mla_decode_attention(const at::Tensor& q, const at::Tensor& rows, int64_t rank, double scale,
+                                OpPath path = OpPath::Auto);
+
+// One decoding step of a Gated DeltaNet layer after its projections (the maths: kernels/kernels.h).
+struct GdnStepInputs {
+  at::Tensor qkv;          // (B, 2 Hk Dk + H Dv): the q, k, v projections of the new token
+  at::Tensor conv_weight;  // (C, 1, K)
+  at::Tensor a, b;         // (B, H): a_proj and b_proj of the new token (before softplus / sigmoid)
+  at::Tensor A_log, dt_bias;  // (H)
+  int64_t k_heads = 0, head_k_dim = 0, head_v_dim = 0;
+};
+// Advances conv_state (B, C, K-1) and state (B, H, Dk, Dv), fp32, in place (made contiguous first
+// if they are not) and returns the output o (B, H, Dv) in qkv's dtype.
+at::Tensor gdn_decode_step(const GdnStepInputs& in, at::Tensor& conv_state, at::Tensor& state,
+                           OpPath path = OpPath::Auto);
+
+}  // namespace hylo

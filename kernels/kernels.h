@@ -1,0 +1,65 @@
+// Host entry points of the GPU kernels: plain pointers and sizes, no ATen and no vendor headers, so
+// core/ can call them from ordinary C++ (core/model/fused_ops.cpp wraps them for tensors and holds
+// the LibTorch reference of each). Every function launches on `stream` (a cudaStream_t /
+// hipStream_t) and returns nullptr, or the runtime's error text when the launch failed.
+// Tensors are contiguous unless a stride is passed.
+#pragma once
+
+#include <cstdint>
+
+namespace hylo::kernels {
+
+enum class DType : int { F32 = 0, F16 = 1, BF16 = 2 };
+
+// y = w * round(x * rsqrt(mean(x^2) + eps)) per row, in fp32 with the same two roundings to the
+// element type as the LibTorch RMSNorm. x, y: (rows, dim); w: (dim); all of `dtype`.
+const char* rms_norm(const void* x, const void* w, void* y, int64_t rows, int64_t dim, float eps, DType dtype,
+                     void* stream);
+
+// Absorbed MLA decode attention of one new token per row over a latent cache:
+//   s_t = scale * q_h . c_t  (t < length),   out_h = sum_t softmax(s)_t c_t[0:rank]
+// q: (B, H, D); cache rows c_t of D = rank + rope values at cache + b * batch_stride + t * D;
+// out: (B, H, rank). q, cache and out are of `dtype`; softmax and sums in fp32. The cache is read
+// in splits over t (flash-decoding): `workspace` holds mla_decode_workspace_floats(...) floats.
+struct MlaDecodeArgs {
+  const void* q = nullptr;
+  const void* cache = nullptr;
+  void* out = nullptr;
+  float* workspace = nullptr;
+  int64_t batch = 0, heads = 0, dim = 0, rank = 0, length = 0, batch_stride = 0;
+  float scale = 1.0f;
+  DType dtype = DType::BF16;
+};
+// Whether the kernel handles these sizes (dim a multiple of 4, rank <= 512, length >= 1).
+bool mla_decode_supports(int64_t dim, int64_t rank, int64_t length);
+int64_t mla_decode_splits(int64_t batch, int64_t heads, int64_t length, int device);
+int64_t mla_decode_workspace_floats(int64_t batch, int64_t heads, int64_t rank, int64_t splits);
+const char* mla_decode(const MlaDecodeArgs& args, int64_t splits, void* stream);
+
+// One decoding step of a Gated DeltaNet layer after its projections, in place on its caches:
+//   causal conv: full = [conv_state, qkv]; y = silu(sum_k w_k full_k); conv_state = full[1:]
+//   q, k = l2norm(y_q), l2norm(y_k) per key head (q also / sqrt(Dk)); v = y_v per value head
+//   g = -exp(A_log) softplus(a + dt_bias); beta = sigmoid(b); S = exp(g) S
+//   S += k (beta (v - S^T k))^T;  o = S^T q      (value head h reads key head h / (H / Hk))
+// qkv: (B, C) with C = 2 Hk Dk + H Dv, conv_weight: (C, K), both of `dtype`; conv_state: (B, C, K-1)
+// of `dtype`; a, b: (B, H) of `dtype`; A_log, dt_bias: (H) fp32; state: (B, H, Dk, Dv) fp32;
+// out: (B, H, Dv) of `dtype`. The conv output is rounded to `dtype` before and after the silu, as the
+// LibTorch layer does. `scratch` holds B * C floats.
+struct GdnDecodeArgs {
+  const void* qkv = nullptr;
+  const void* conv_weight = nullptr;
+  void* conv_state = nullptr;
+  const void* a = nullptr;
+  const void* b = nullptr;
+  const float* A_log = nullptr;
+  const float* dt_bias = nullptr;
+  float* state = nullptr;
+  void* out = nullptr;
+  float* scratch = nullptr;
+  int64_t batch = 0, heads = 0, k_heads = 0, head_k_dim = 0, head_v_dim = 0, conv_kernel = 0;
+  DType dtype = DType::BF16;
+};
+bool gdn_decode_supports(int64_t head_k_dim, int64_t conv_kernel);
+const char* gdn_decode(const GdnDecodeArgs& args, void* stream);
+
+}  // namespace hylo::kernels
