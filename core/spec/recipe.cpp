@@ -86,6 +86,16 @@ std::string Recipe::teacher_for(size_t stage) const {
 void Recipe::validate() const {
   const std::string& file = source_path.empty() ? std::string("<recipe>") : source_path;
   auto fail = [&](const std::string& field, const std::string& what) { throw ConfigError(what, file, field); };
+  // A stage's rope scaling (the student's `rope` or the teacher's `teacher_rope`) at `field`.
+  auto check_rope = [&](const StageRope& r, int64_t seq_len, const std::string& field) {
+    if (r.type != "yarn" && r.type != "linear" && r.type != "llama3")
+      fail(field + ".type", "unknown '" + r.type + "' (yarn | linear | llama3)");
+    if (!(r.factor >= 1.0)) fail(field + ".factor", "must be >= 1");
+    if (r.original <= 0) fail(field + ".original", "must be > 0");
+    if (static_cast<double>(seq_len) > r.factor * static_cast<double>(r.original))
+      fail(field, "seq_len " + std::to_string(seq_len) + " exceeds factor * original = " +
+                      std::to_string(static_cast<int64_t>(r.factor * r.original)));
+  };
 
   double mixed = 0.0;
   for (size_t i = 0; i < data.mixture.size(); ++i) {
@@ -130,15 +140,11 @@ void Recipe::validate() const {
         if (p.empty()) fail(f + "train", "empty parameter pattern");
     }
     if (s.kind == StageKind::Long && !s.rope) fail(f + "rope", "a long stage needs rope scaling");
-    if (s.rope) {
-      const auto& r = *s.rope;
-      if (r.type != "yarn" && r.type != "linear" && r.type != "llama3")
-        fail(f + "rope.type", "unknown '" + r.type + "' (yarn | linear | llama3)");
-      if (!(r.factor >= 1.0)) fail(f + "rope.factor", "must be >= 1");
-      if (r.original <= 0) fail(f + "rope.original", "must be > 0");
-      if (static_cast<double>(s.seq_len) > r.factor * static_cast<double>(r.original))
-        fail(f + "rope", "seq_len " + std::to_string(s.seq_len) + " exceeds factor * original = " +
-                             std::to_string(static_cast<int64_t>(r.factor * r.original)));
+    if (s.rope) check_rope(*s.rope, s.seq_len, f + "rope");
+    if (s.teacher_rope) {
+      if (s.kind != StageKind::Kd && s.kind != StageKind::Long)
+        fail(f + "teacher_rope", "only applies to kd and long stages");
+      check_rope(*s.teacher_rope, s.seq_len, f + "teacher_rope");
     }
     if (s.teacher && s.teacher->empty()) fail(f + "teacher", "empty path");
   }

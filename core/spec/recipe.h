@@ -10,6 +10,7 @@
 //     - {kind: ild, seq_len: 2k, tokens: 50M, lr: 2e-4, train: new-mixers, ild_loss: l2}
 //     - {kind: kd, seq_len: 8k, tokens: 2B, lr: 6e-5, warmup: 0.01, temperature: 1.0}
 //     - {kind: long, seq_len: 64k, tokens: 1B, lr: 6e-5, rope: {type: yarn, factor: 32, original: 2k}}
+//     - {kind: kd, seq_len: 8k, tokens: 1B, lr: 6e-5, teacher_rope: {type: yarn, factor: 4, original: 2k}}
 //   checkpoint: {every: 500, keep: 3}
 //
 // Counts take suffixes (core/spec/count.h): tokens are decimal (2B = 2e9), lengths binary (8k = 8192).
@@ -68,7 +69,10 @@ struct Stage {
   double ce_weight = 0.0;           // kd, long: weight of next-token CE beside the KL
   IldLoss ild_loss = IldLoss::L2;   // ild
   TrainSelection train;
-  std::optional<StageRope> rope;  // required for long
+  std::optional<StageRope> rope;  // required for long: the student's scaling in this stage
+  // kd, long: the teacher's scaling in this stage, apart from the student's. Absent: a long stage
+  // past an unscaled teacher's context runs the teacher with `rope`; otherwise as its config says.
+  std::optional<StageRope> teacher_rope;
   std::optional<std::string> teacher;
 };
 

@@ -97,11 +97,20 @@ Warmup read_warmup(const Reader& r, const YAML::Node& n, const std::string& fiel
   return w;
 }
 
+StageRope read_rope(const Reader& r, const YAML::Node& rope, const std::string& field) {
+  r.expect_map(rope, field);
+  r.only_keys(rope, field, {"type", "factor", "original"});
+  for (const char* key : {"type", "factor", "original"})
+    if (!rope[key]) r.fail(field + "." + key, "missing");
+  return StageRope{r.text(rope["type"], field + ".type"), r.number(rope["factor"], field + ".factor"),
+                   r.count(rope["original"], field + ".original", CountBase::Binary)};
+}
+
 Stage read_stage(const Reader& r, const YAML::Node& n, const std::string& field) {
   r.expect_map(n, field);
   r.only_keys(n, field, {"name", "kind", "seq_len", "tokens", "steps", "batch_size", "grad_accum", "lr",
                          "min_lr", "warmup", "schedule", "weight_decay", "clip", "temperature", "ce_weight",
-                         "ild_loss", "train", "rope", "teacher"});
+                         "ild_loss", "train", "rope", "teacher_rope", "teacher"});
   auto f = [&](const char* key) { return field + "." + key; };
   Stage s;
   if (!n["kind"]) r.fail(f("kind"), "missing");
@@ -109,7 +118,7 @@ Stage read_stage(const Reader& r, const YAML::Node& n, const std::string& field)
                            {{"pretrain", StageKind::Pretrain}, {"ild", StageKind::Ild},
                             {"kd", StageKind::Kd}, {"long", StageKind::Long}});
   bool distils = s.kind == StageKind::Kd || s.kind == StageKind::Long;
-  for (const char* key : {"temperature", "ce_weight"})
+  for (const char* key : {"temperature", "ce_weight", "teacher_rope"})
     if (n[key] && !distils) r.fail(f(key), "only applies to kd and long stages");
   if (n["teacher"] && s.kind == StageKind::Pretrain) r.fail(f("teacher"), "a pretrain stage has no teacher");
   if (n["ild_loss"] && s.kind != StageKind::Ild) r.fail(f("ild_loss"), "only applies to ild stages");
@@ -136,16 +145,8 @@ Stage read_stage(const Reader& r, const YAML::Node& n, const std::string& field)
     s.ild_loss = pick<IldLoss>(r, r.text(n["ild_loss"], f("ild_loss")), f("ild_loss"),
                                {{"l2", IldLoss::L2}, {"l2_squared", IldLoss::L2Squared}});
   if (n["train"]) s.train = read_train(r, n["train"], f("train"));
-  if (n["rope"]) {
-    const YAML::Node& rope = n["rope"];
-    std::string rf = f("rope");
-    r.expect_map(rope, rf);
-    r.only_keys(rope, rf, {"type", "factor", "original"});
-    for (const char* key : {"type", "factor", "original"})
-      if (!rope[key]) r.fail(rf + "." + key, "missing");
-    s.rope = StageRope{r.text(rope["type"], rf + ".type"), r.number(rope["factor"], rf + ".factor"),
-                         r.count(rope["original"], rf + ".original", CountBase::Binary)};
-  }
+  if (n["rope"]) s.rope = read_rope(r, n["rope"], f("rope"));
+  if (n["teacher_rope"]) s.teacher_rope = read_rope(r, n["teacher_rope"], f("teacher_rope"));
   if (n["teacher"]) s.teacher = r.text(n["teacher"], f("teacher"));
   return s;
 }
@@ -189,6 +190,14 @@ std::string exact(double v) {
     if (std::strtod(buf, nullptr) == v) break;
   }
   return buf;
+}
+
+void write_rope(YAML::Emitter& out, const char* key, const StageRope& r) {
+  out << YAML::Key << key << YAML::Value << YAML::Flow << YAML::BeginMap;
+  out << YAML::Key << "type" << YAML::Value << r.type;
+  out << YAML::Key << "factor" << YAML::Value << exact(r.factor);
+  out << YAML::Key << "original" << YAML::Value << format_count(r.original, CountBase::Binary);
+  out << YAML::EndMap;
 }
 
 }  // namespace
@@ -276,13 +285,8 @@ std::string Recipe::to_yaml() const {
     } else {
       out << (s.train.mode == TrainSelection::Mode::All ? "all" : "new-mixers");
     }
-    if (s.rope) {
-      out << YAML::Key << "rope" << YAML::Value << YAML::Flow << YAML::BeginMap;
-      out << YAML::Key << "type" << YAML::Value << s.rope->type;
-      out << YAML::Key << "factor" << YAML::Value << exact(s.rope->factor);
-      out << YAML::Key << "original" << YAML::Value << format_count(s.rope->original, CountBase::Binary);
-      out << YAML::EndMap;
-    }
+    if (s.rope) write_rope(out, "rope", *s.rope);
+    if (s.teacher_rope) write_rope(out, "teacher_rope", *s.teacher_rope);
     if (s.teacher) out << YAML::Key << "teacher" << YAML::Value << *s.teacher;
     out << YAML::EndMap;
   }

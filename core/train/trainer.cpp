@@ -156,18 +156,31 @@ std::shared_ptr<HybridModel> load_model(const ModelConfig& config, const std::st
   return m;
 }
 
+ModelConfig with_rope(const ModelConfig& base, const StageRope& r) {
+  ModelConfig c = base;
+  c.rope_scaling = RopeScaling{};
+  c.rope_scaling.type = r.type;
+  c.rope_scaling.factor = r.factor;
+  c.rope_scaling.original_max_position_embeddings = r.original;
+  c.max_position_embeddings = std::max<int64_t>(c.max_position_embeddings, static_cast<int64_t>(r.original * r.factor));
+  return c;
+}
+
 // The student config a stage trains with: `long` applies its rope scaling.
 ModelConfig stage_config(const ModelConfig& base, const Stage& s) {
-  ModelConfig c = base;
-  if (s.kind == StageKind::Long && s.rope) {
-    c.rope_scaling = RopeScaling{};
-    c.rope_scaling.type = s.rope->type;
-    c.rope_scaling.factor = s.rope->factor;
-    c.rope_scaling.original_max_position_embeddings = s.rope->original;
-    c.max_position_embeddings = std::max<int64_t>(c.max_position_embeddings,
-                                                  static_cast<int64_t>(s.rope->original * s.rope->factor));
-  }
-  return c;
+  return s.kind == StageKind::Long && s.rope ? with_rope(base, *s.rope) : base;
+}
+
+// The rope scaling the teacher runs a stage with, if any: the stage's `teacher_rope`, else a long
+// stage past an unscaled teacher's own context scales it as the student (unscaled, the demo
+// teacher trained at 512 is noise there: 5-6.7 nats/byte at 1K-4K, 1.7-1.8 with YaRN x4, and the
+// student would be distilled towards that noise).
+std::optional<StageRope> teacher_rope_for(const ModelConfig& teacher, const Stage& s) {
+  if (s.teacher_rope) return s.teacher_rope;
+  if (s.kind == StageKind::Long && s.rope && teacher.rope_scaling.type == "default" &&
+      teacher.max_position_embeddings < s.seq_len)
+    return s.rope;
+  return std::nullopt;
 }
 
 std::shared_ptr<HybridModel> rebuild(const HybridModel& from, const ModelConfig& config, at::Device device) {
@@ -248,14 +261,18 @@ TrainOutcome run_training(const TrainOptions& o, TrainObserver& obs) {
     std::shared_ptr<HybridModel> teacher;
     std::optional<ModelConfig> teacher_config;
     if (!plan.teacher_dirs[si].empty()) {
-      // A long stage past the teacher's own context runs the teacher with the stage's rope scaling
-      // too: unscaled, its predictions there are noise (the demo teacher, trained at 512: 5-6.7
-      // nats/byte at 1K-4K, 1.7-1.8 with YaRN x4), and the student would be distilled towards them.
       ModelConfig tc = ModelConfig::load(plan.teacher_dirs[si]);
-      const bool scale_teacher = stage.kind == StageKind::Long && stage.rope && tc.rope_scaling.type == "default" &&
-                                 tc.max_position_embeddings < stage.seq_len;
-      if (scale_teacher) tc = stage_config(tc, stage);
-      auto& t = teachers[plan.teacher_dirs[si] + (scale_teacher ? "#" + stage_field(si, "rope") : "")];
+      const std::optional<StageRope> rope = teacher_rope_for(tc, stage);
+      std::string key = plan.teacher_dirs[si];  // one teacher per folder and scaling, shared by stages
+      if (rope) {
+        tc = with_rope(tc, *rope);
+        std::ostringstream what;
+        what.precision(17);  // the key tells scalings apart exactly
+        what << rope->type << " x" << rope->factor << " over " << rope->original;
+        key += "#" + what.str();
+        if (root) obs.on_log(stage_field(si, "teacher_rope") + ": the teacher runs with " + what.str());
+      }
+      auto& t = teachers[key];
       if (!t) {
         t = load_model(tc, plan.teacher_dirs[si], device, teacher_dtype);
         t->eval();

@@ -27,7 +27,8 @@ demo() { "$BIN/hylo" demo --project "$PROJECT" "$@"; }
 arm plans && demo
 arm budgets && demo --plan demo/plans/mla1-mamba2.yaml --plan demo/plans/mla4-mamba2.yaml
 arm short && demo --plan demo/plans/mla-mamba2.yaml --recipe demo/recipes/distill-short.yaml --variant "short only"
-arm noyarn && demo --plan demo/plans/mla-mamba2.yaml --recipe demo/recipes/distill-noyarn.yaml --variant "no YaRN"
+# YaRN off for the student alone: its 2K stage's teacher runs with YaRN x4 as in the plans arm.
+arm noyarn && demo --plan demo/plans/mla-mamba2.yaml --recipe demo/recipes/distill-noyarn.yaml --variant "student no YaRN"
 arm random-mla && demo --plan demo/plans/mla-mamba2.yaml --random-mla --variant "random MLA"
 
 # Loss by position over 4K-token Brown documents (the teacher is trained at 512): at this scale the
@@ -39,15 +40,15 @@ ppl() { [[ "$PPL/$1.json" -nt "$2/model.safetensors" ]] && return 0
         "$BIN/hylo" eval ppl "$2" --length 4096 --documents 4 --first-bucket 128 --project "$PROJECT" \
           --json "$PPL/$1.json" >/dev/null 2>&1; }
 ppl teacher "$PROJECT/teacher"  # the project's link: a path inside the project stays relative in the store
-for run in mla1-mamba2 mla-mamba2 mla4-mamba2 mla-gdn mla-mamba2-short-only mla-mamba2-no-yarn mla-mamba2-random-mla \
-           mla-mamba2-teacher-yarn mla-gdn-teacher-yarn; do
+for run in mla1-mamba2 mla-mamba2 mla4-mamba2 mla-gdn mla-mamba2-short-only mla-mamba2-student-no-yarn \
+           mla-mamba2-random-mla; do
   final=$(ls -d "$PROJECT"/demo-*/runs/"$run"/final 2>/dev/null | sort | tail -1)
   [[ -n "$final" ]] && ppl "$run" "$final"
 done
 python3 - "$PPL" <<'PY'
 import json, os, sys
 order = ["teacher", "mla1-mamba2", "mla-mamba2", "mla4-mamba2", "mla-gdn", "mla-mamba2-short-only",
-         "mla-mamba2-no-yarn", "mla-mamba2-random-mla"]
+         "mla-mamba2-student-no-yarn", "mla-mamba2-random-mla"]
 rows = [(n, json.load(open(os.path.join(sys.argv[1], n + ".json")))) for n in order
         if os.path.exists(os.path.join(sys.argv[1], n + ".json"))]
 heads = [f"{a}-{b}" for a, b in rows[0][1]["buckets"]]
@@ -68,9 +69,9 @@ mkdir -p "$OUT"
 d() { echo "$1 (distilled)"; }
 niah --project "$PROJECT" --model "demo teacher" --model "$(d 1MLA7M2)" --model "$(d 2MLA6M2)" \
   --model "$(d 4MLA4M2)" --title "NIAH: teacher and hybrids at three KV budgets" -o "$OUT/niah-kv-budgets.png"
-niah --project "$PROJECT" --model "$(d "2MLA6M2 [short only]")" --model "$(d "2MLA6M2 [no YaRN]")" \
-  --model "$(d 2MLA6M2)" --label "short only (ild + kd at 512)" --label "+ long stage at 2K, no YaRN" \
-  --label "+ long stage at 2K with YaRN x4" --title "NIAH: the long-context stage and YaRN (2MLA6M2)" \
+niah --project "$PROJECT" --model "$(d "2MLA6M2 [short only]")" --model "$(d "2MLA6M2 [student no YaRN]")" \
+  --model "$(d 2MLA6M2)" --label "short only (ild + kd at 512)" --label "+ 2K stage, student without YaRN" \
+  --label "+ 2K stage, student with YaRN x4" --title "NIAH: the long-context stage and YaRN (2MLA6M2)" \
   -o "$OUT/niah-long-stage.png"
 niah --project "$PROJECT" --model "$(d 2MLA6M2)" --model "$(d "2MLA6M2 [random MLA]")" \
   --model "$(d 2MLA6GDN)" --label "MLA from SVD, Mamba2" --label "MLA random, Mamba2" --label "MLA from SVD, GDN" \

@@ -132,23 +132,39 @@ class TestTrain : public QObject {
     QVERIFY(c.losses.back() < 0.5 * c.losses.front());
   }
 
-  // KD from a different, larger teacher of the same vocabulary: only the logits have to agree.
-  // A long stage past the teacher's context (tiny teacher: 256 positions) scales the teacher's
-  // RoPE as the student's: a student that is the teacher has zero KL at its first step. Unscaled,
-  // the two would differ at every position (YaRN changes the low frequencies everywhere).
-  void longStageScalesTheTeacherPastItsContext() {
+  // The teacher's RoPE in a stage (tiny teacher: 256 positions, stages at 512): a long stage past
+  // its context scales it as the student unless `teacher_rope` says otherwise; a kd stage leaves it
+  // as it is unless `teacher_rope` scales it. A student that is the teacher has zero KL at its first
+  // step exactly when both run alike; apart, they differ at every position (YaRN and linear change
+  // the low frequencies everywhere).
+  void teacherRopeOfAStage_data() {
+    QTest::addColumn<QString>("stage");
+    QTest::addColumn<bool>("alike");
+    const QString yarn = "{type: yarn, factor: 2, original: 256}", linear = "{type: linear, factor: 2, original: 256}";
+    const QString lng = "  - {kind: long, seq_len: 512, steps: 1, lr: 1e-3, train: all, warmup: 0, rope: " + yarn;
+    const QString kd = "  - {kind: kd, seq_len: 512, steps: 1, lr: 1e-3, train: all, warmup: 0";
+    QTest::newRow("long: teacher scaled as the student") << lng + "}\n" << true;
+    QTest::newRow("long: teacher_rope = rope") << lng + ", teacher_rope: " + yarn + "}\n" << true;
+    QTest::newRow("long: teacher_rope linear") << lng + ", teacher_rope: " + linear + "}\n" << false;
+    QTest::newRow("kd: both unscaled") << kd + "}\n" << true;
+    QTest::newRow("kd: teacher_rope yarn, student unscaled") << kd + ", teacher_rope: " + yarn + "}\n" << false;
+  }
+  void teacherRopeOfAStage() {
+    QFETCH(QString, stage);
+    QFETCH(bool, alike);
     // Sharp attention and logits, so that positions matter (a random tiny model's are near uniform).
-    NamedTensors sharp = weights_of(*teacher_);
-    for (auto& [name, t] : sharp)
-      if (name.find("q_proj") != std::string::npos || name.find("k_proj") != std::string::npos ||
-          name.find("lm_head") != std::string::npos)
-        t = t * 6.0;
     const fs::path same = root_ / "sharp_teacher";
-    write_checkpoint(same.string(), tiny_config(), sharp);
-    write_data((root_ / "data512").string(), 4000, 7);
-    auto o = options(recipe("  - {kind: long, seq_len: 512, steps: 1, lr: 1e-3, train: all, warmup: 0,\n"
-                            "     rope: {type: yarn, factor: 2, original: 256}}\n"),
-                     "long_self");
+    if (!fs::exists(same / "config.json")) {
+      NamedTensors sharp = weights_of(*teacher_);
+      for (auto& [name, t] : sharp)
+        if (name.find("q_proj") != std::string::npos || name.find("k_proj") != std::string::npos ||
+            name.find("lm_head") != std::string::npos)
+          t = t * 6.0;
+      write_checkpoint(same.string(), tiny_config(), sharp);
+      write_data((root_ / "data512").string(), 4000, 7);
+    }
+    static int run = 0;
+    auto o = options(recipe(stage.toStdString()), "rope_self" + std::to_string(run++));
     o.student = same.string();
     o.teacher = same.string();
     o.data = (root_ / "data512").string();
@@ -156,9 +172,11 @@ class TestTrain : public QObject {
     QCOMPARE(run_training(o, c), TrainOutcome::Finished);
     QCOMPARE(c.metrics.size(), size_t(1));
     const double kd = c.metrics[0].at("loss/kd");
-    QVERIFY2(std::abs(kd) < 1e-5, std::to_string(kd).c_str());
+    if (alike) QVERIFY2(std::abs(kd) < 1e-5, std::to_string(kd).c_str());
+    else QVERIFY2(kd > 1e-4, std::to_string(kd).c_str());
   }
 
+  // KD from a different, larger teacher of the same vocabulary: only the logits have to agree.
   void largerTeacherKd() {
     write_model((root_ / "teacher_big").string(), larger_teacher_config(), 11);
     auto o = options(recipe("  - {kind: kd, seq_len: 16, steps: 15, lr: 1e-2, train: all, warmup: 0}\n"), "big");

@@ -32,6 +32,7 @@ stages:
     temperature: 2.0
     ce_weight: 0.1
     train: ["layers.*.mixer.*", "lm_head.weight"]
+    teacher_rope: {type: linear, factor: 4, original: 2k}
   - {kind: long, seq_len: 64K, steps: 1000, lr: 6e-5, warmup: 20, schedule: constant,
      rope: {type: yarn, factor: 32, original: 2k}, teacher: other-teacher}
 checkpoint: {every: 500, keep: 3}
@@ -71,6 +72,10 @@ class TestRecipe : public QObject {
     QCOMPARE(kd.temperature, 2.0);
     QVERIFY(kd.train.mode == TrainSelection::Mode::Patterns);
     QCOMPARE(kd.train.patterns.size(), size_t(2));
+    QVERIFY(!kd.rope);
+    QCOMPARE(kd.teacher_rope->type, std::string("linear"));
+    QCOMPARE(kd.teacher_rope->factor, 4.0);
+    QCOMPARE(kd.teacher_rope->original, int64_t(2048));
     const Stage& lg = r.stages[2];
     QCOMPARE(lg.seq_len, int64_t(65536));
     QCOMPARE(lg.steps, int64_t(1000));
@@ -79,6 +84,7 @@ class TestRecipe : public QObject {
     QVERIFY(lg.schedule == LrSchedule::Constant);
     QCOMPARE(lg.rope->type, std::string("yarn"));
     QCOMPARE(lg.rope->original, int64_t(2048));
+    QVERIFY(!lg.teacher_rope);
     QCOMPARE(r.teacher_for(2), std::string("other-teacher"));
     QCOMPARE(r.teacher_for(1), std::string("../models/Llama-3.1-8B-Instruct"));
     QCOMPARE(r.checkpoint.every, int64_t(500));
@@ -108,6 +114,10 @@ class TestRecipe : public QObject {
     QCOMPARE(b.data.mixture.size(), a.data.mixture.size());
     QCOMPARE(b.data.mixture[0].ratio, a.data.mixture[0].ratio);
     QCOMPARE(*b.stages[2].teacher, *a.stages[2].teacher);
+    QVERIFY(!b.stages[2].teacher_rope && !b.stages[1].rope);
+    QCOMPARE(b.stages[1].teacher_rope->type, a.stages[1].teacher_rope->type);
+    QCOMPARE(b.stages[1].teacher_rope->factor, a.stages[1].teacher_rope->factor);
+    QCOMPARE(b.stages[1].teacher_rope->original, a.stages[1].teacher_rope->original);
     // An awkward double survives too.
     Recipe c = a;
     c.stages[0].lr = 0.1 + 0.2;
@@ -149,6 +159,15 @@ class TestRecipe : public QObject {
     add("unknown rope type", with("type: yarn", "type: ntk"), "stages[2].rope.type");
     add("rope too short", with("factor: 32", "factor: 4"), "stages[2].rope");
     add("rope missing factor", with("factor: 32, ", ""), "stages[2].rope.factor");
+    add("teacher_rope on ild", with("ild_loss: l2_squared", "teacher_rope: {type: yarn, factor: 4, original: 1k}"),
+        "stages[0].teacher_rope");
+    add("unknown teacher_rope type", with("type: linear", "type: ntk"), "stages[1].teacher_rope.type");
+    add("teacher_rope too short", with("factor: 4, original: 2k", "factor: 2, original: 2k"), "stages[1].teacher_rope");
+    add("teacher_rope missing original", with("factor: 4, original: 2k}", "factor: 4}"),
+        "stages[1].teacher_rope.original");
+    add("teacher_rope not a map", with("teacher_rope: {type: linear, factor: 4, original: 2k}", "teacher_rope: yarn"),
+        "stages[1].teacher_rope");
+    add("teacher_rope unknown key", with("original: 2k}\n", "original: 2k, beta: 32}\n"), "stages[1].teacher_rope.beta");
     add("tokens and steps", with("steps: 1000", "steps: 1000, tokens: 1B"), "stages[2].tokens");
     add("neither tokens nor steps", with("tokens: 50M, ", ""), "stages[0].tokens");
     add("min_lr above lr", with("min_lr: 6e-6", "min_lr: 1e-3"), "stages[1].min_lr");
@@ -182,6 +201,35 @@ class TestRecipe : public QObject {
       QCOMPARE(QString::fromStdString(e.file()), QString("bad.yaml"));
       QCOMPARE(QString::fromStdString(e.field()), field);
     }
+  }
+
+  // validate() holds the same rule for a recipe built in code (the GUI's stages table).
+  void validateRejectsTeacherRopeWithoutTeacher() {
+    Recipe r = Recipe::from_yaml_string(kFull, "r.yaml");
+    r.stages[0].teacher_rope = StageRope{"yarn", 4.0, 512};
+    try {
+      r.validate();
+      QFAIL("accepted teacher_rope on an ild stage");
+    } catch (const ConfigError& e) {
+      QCOMPARE(e.field(), std::string("stages[0].teacher_rope"));
+    }
+    r.stages[0].kind = StageKind::Kd;
+    r.validate();
+  }
+
+  // The YaRN-off arm of docs/REPRODUCTION.md is fair: it is demo/recipes/distill.yaml but for the
+  // student's RoPE in its 2K stage (a kd stage), the teacher there scaled as in distill.yaml.
+  void demoNoYarnRecipeDiffersOnlyInTheStudentsRope() {
+    const std::string demo = std::string(qgetenv("HYLO_SOURCE_DIR").constData()) + "/demo/recipes/";
+    const Recipe with_yarn = Recipe::from_yaml_file(demo + "distill.yaml");
+    Recipe without = Recipe::from_yaml_file(demo + "distill-noyarn.yaml");
+    Stage& last = without.stages.back();
+    QVERIFY(last.kind == StageKind::Kd && !last.rope && last.teacher_rope);
+    QVERIFY(with_yarn.stages.back().kind == StageKind::Long && !with_yarn.stages.back().teacher_rope);
+    last.kind = StageKind::Long;
+    last.rope = last.teacher_rope;
+    last.teacher_rope.reset();
+    QCOMPARE(without.to_yaml(), with_yarn.to_yaml());
   }
 
   void yamlSyntaxErrorNamesFile() {
