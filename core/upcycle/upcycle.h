@@ -19,6 +19,9 @@ struct UpcycleOptions {
   double rank_energy = 0;
   bool identity_conv = false;  // Mamba2 conv1d starts as a pass-through (linear_init.h)
   bool random_mla = false;     // MLA layers keep their random init: the SVD-init ablation (HyLo Fig. 6)
+  // What the teacher does not determine (the new mixers' other weights, random MLA) is drawn from
+  // the default CPU generator, reseeded with this before the student is built: same seed, same weights.
+  uint64_t seed = 0;
 };
 
 // The student's config (plan.resolve) after every check the weights do not need: the plan against
@@ -35,7 +38,7 @@ struct Upcycled {
 Upcycled upcycle(HybridModel& teacher, const LayerPlan& plan, const UpcycleOptions& options = {});
 
 // teacher_dir -> out_dir (config.json with the hylo block, safetensors in `dtype`, tokenizer.json
-// copied). Everything that can fail is checked before the first file is written: the plan, the
+// copied, upcycle.json: the teacher, plan, seed and options it was made with). Everything that can fail is checked before the first file is written: the plan, the
 // teacher's tensors (loading), an out_dir that exists and is not empty (an IoError).
 struct UpcycledCheckpoint {
   std::shared_ptr<HybridModel> teacher;

@@ -4,7 +4,7 @@
 # distil -> NIAH, all recorded in the project store); the figures are drawn from that store by
 # `hylo-figures`. About 10 minutes per arm on 2 CPU cores.
 #   scripts/repro/run.sh [--project DIR] [--only ARM] [--figures-only]
-#   arms: plans (2MLA6M2 + 2MLA6GDN), budgets (1MLA7M2 + 4MLA4M2), short, noyarn, random-mla
+#   arms: plans (2MLA6M2 + 2MLA6GDN), budgets (1MLA7M2 + 4MLA4M2), short, noyarn, random-mla, teacher-large
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 PROJECT=projects/demo ONLY="" FIGURES_ONLY=0
@@ -30,6 +30,16 @@ arm short && demo --plan demo/plans/mla-mamba2.yaml --recipe demo/recipes/distil
 # YaRN off for the student alone: its 2K stage's teacher runs with YaRN x4 as in the plans arm.
 arm noyarn && demo --plan demo/plans/mla-mamba2.yaml --recipe demo/recipes/distill-noyarn.yaml --variant "student no YaRN"
 arm random-mla && demo --plan demo/plans/mla-mamba2.yaml --random-mla --variant "random MLA"
+# Fig. 4: the same student (2MLA6M2 upcycled from demo/teacher with the same seed) distilled by the
+# same-size teacher and by the larger demo/teacher-large, over two upcycle seeds.
+if arm teacher-large; then
+  [[ -f demo/teacher-large/config.json ]] || { echo "no demo/teacher-large (scripts/demo/train_teacher.sh --large)" >&2; exit 1; }
+  for seed in ${TEACHER_LARGE_SEEDS:-0 1}; do
+    demo --plan demo/plans/mla-mamba2.yaml --seed "$seed" --variant "same-size teacher seed $seed"
+    demo --plan demo/plans/mla-mamba2.yaml --seed "$seed" --distil-teacher demo/teacher-large \
+      --variant "larger teacher seed $seed"
+  done
+fi
 
 # Loss by position over 4K-token Brown documents (the teacher is trained at 512): at this scale the
 # clearest measure of usable context. JSON per model in $PROJECT/ppl/, a Markdown table on stdout.
@@ -40,15 +50,17 @@ ppl() { [[ "$PPL/$1.json" -nt "$2/model.safetensors" ]] && return 0
         "$BIN/hylo" eval ppl "$2" --length 4096 --documents 4 --first-bucket 128 --project "$PROJECT" \
           --json "$PPL/$1.json" >/dev/null 2>&1; }
 ppl teacher "$PROJECT/teacher"  # the project's link: a path inside the project stays relative in the store
+[[ -e "$PROJECT/teacher-large" ]] && ppl teacher-large "$PROJECT/teacher-large"
+FIG4_RUNS=$(for s in 0 1; do echo mla-mamba2-same-size-teacher-seed-$s mla-mamba2-larger-teacher-seed-$s; done)
 for run in mla1-mamba2 mla-mamba2 mla4-mamba2 mla-gdn mla-mamba2-short-only mla-mamba2-student-no-yarn \
-           mla-mamba2-random-mla; do
+           mla-mamba2-random-mla $FIG4_RUNS; do
   final=$(ls -d "$PROJECT"/demo-*/runs/"$run"/final 2>/dev/null | sort | tail -1)
   [[ -n "$final" ]] && ppl "$run" "$final"
 done
-python3 - "$PPL" <<'PY'
+python3 - "$PPL" $FIG4_RUNS <<'PY'
 import json, os, sys
-order = ["teacher", "mla1-mamba2", "mla-mamba2", "mla4-mamba2", "mla-gdn", "mla-mamba2-short-only",
-         "mla-mamba2-student-no-yarn", "mla-mamba2-random-mla"]
+order = ["teacher", "teacher-large", "mla1-mamba2", "mla-mamba2", "mla4-mamba2", "mla-gdn", "mla-mamba2-short-only",
+         "mla-mamba2-student-no-yarn", "mla-mamba2-random-mla"] + sys.argv[2:]
 rows = [(n, json.load(open(os.path.join(sys.argv[1], n + ".json")))) for n in order
         if os.path.exists(os.path.join(sys.argv[1], n + ".json"))]
 heads = [f"{a}-{b}" for a, b in rows[0][1]["buckets"]]
@@ -76,6 +88,11 @@ niah --project "$PROJECT" --model "$(d "2MLA6M2 [short only]")" --model "$(d "2M
 niah --project "$PROJECT" --model "$(d 2MLA6M2)" --model "$(d "2MLA6M2 [random MLA]")" \
   --model "$(d 2MLA6GDN)" --label "MLA from SVD, Mamba2" --label "MLA random, Mamba2" --label "MLA from SVD, GDN" \
   --title "NIAH: MLA initialisation and the linear block" -o "$OUT/niah-init-linear.png"
+niah --project "$PROJECT" --model "demo teacher" --model "demo teacher-large" \
+  --model "$(d "2MLA6M2 [same-size teacher seed 0]")" --model "$(d "2MLA6M2 [larger teacher seed 0]")" \
+  --label "teacher 8x256 (6.2M)" --label "larger teacher 10x384 (14.5M)" --label "2MLA6M2 distilled by the 6.2M teacher" \
+  --label "2MLA6M2 distilled by the 14.5M teacher" --title "NIAH: same-size vs larger teacher (2MLA6M2, seed 0)" \
+  -o "$OUT/niah-teacher-size.png"
 # Distillation loss of the init arms: the newest run of each student.
 run_of() { "$BIN/hylo" runs --project "$PROJECT" --json | python3 -c '
 import json, sys

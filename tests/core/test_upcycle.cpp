@@ -2,13 +2,15 @@
 // error falls with the rank; Mamba2 / GDN get the attention blocks where the mixers read them and
 // run finite; all-keep plans give the teacher's logits; save -> load gives the same logits;
 // estimates equal the caches a real prefill fills; the HyLo 3.9% check; bad plans and a teacher
-// missing a tensor fail before the output folder exists.
+// missing a tensor fail before the output folder exists; the seed alone fixes the new weights.
 #include <QtTest>
 
 #include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
+#include <iterator>
+#include <nlohmann/json.hpp>
 
 #include "core/io/checkpoint.h"
 #include "core/model/gated_deltanet.h"
@@ -296,6 +298,43 @@ class TestUpcycle : public QObject {
     auto r = rnd.model->named_parameters();
     for (auto& item : svd.model->named_parameters())
       if (item.key().find("self_attn") == std::string::npos) QVERIFY2(at::equal(item.value(), *r.find(item.key())), item.key().c_str());
+  }
+
+  // The new mixers' random weights come from the seed: the same seed gives the same files byte for
+  // byte (upcycle.json records it), another seed other weights in the new mixers only.
+  void seedDeterminesTheStudent() {
+    const auto t = tiny_teacher(2);
+    auto teacher = random_model(t, 21);
+    const auto teacher_dir = fresh_dir("seed-teacher"), a = fresh_dir("seed-a"), b = fresh_dir("seed-b");
+    write_teacher(teacher_dir, *teacher);
+    hylo::UpcycleOptions seeded;
+    seeded.seed = 5;
+    const auto plan = plan_from(kMixedPlan);
+    hylo::upcycle_checkpoint(teacher_dir.string(), plan, a.string(), at::kFloat, seeded);
+    at::randn({64});  // the global generator moves on between the two upcycles
+    hylo::upcycle_checkpoint(teacher_dir.string(), plan, b.string(), at::kFloat, seeded);
+    auto bytes = [](const fs::path& f) {
+      std::ifstream in(f, std::ios::binary);
+      return std::string(std::istreambuf_iterator<char>(in), {});
+    };
+    QVERIFY(bytes(a / "model.safetensors") == bytes(b / "model.safetensors"));
+    const auto provenance = nlohmann::json::parse(bytes(a / "upcycle.json"));
+    QCOMPARE(provenance.at("seed").get<int64_t>(), int64_t{5});
+
+    seeded.seed = 6;
+    const auto other = hylo::upcycle(*teacher, plan, seeded);
+    auto second = other.model->named_parameters();
+    int64_t differing = 0;
+    for (auto& p : hylo::load_model(a.string(), at::kFloat, at::kCPU)->named_parameters()) {
+      const std::string& key = p.key();
+      const bool equal = at::equal(p.value(), *second.find(key));
+      // Everything but the mixers of layers 1-3 (layer 0 keeps the teacher's attention).
+      const bool shared = key.rfind("model.layers.", 0) != 0 || key.rfind("model.layers.0.", 0) == 0 ||
+                          key.find("layernorm") != std::string::npos || key.find(".mlp.") != std::string::npos;
+      if (shared) QVERIFY2(equal, key.c_str());
+      differing += !equal;
+    }
+    QVERIFY2(differing > 0, "seeds 5 and 6 gave the same student");
   }
 
   void allKeepGivesTheTeacherExactly() {
