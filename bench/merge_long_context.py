@@ -5,8 +5,9 @@
 
 Runs are keyed by model, and within a model by context, so a sweep split over several commands
 (8K..512K in one, 1M in the next) ends in one file: a measured context replaces the same context,
-an OOM is kept, a context skipped for time never hides an earlier measurement. A run that already
-names its command and commit (one taken from another results file) keeps them. Student/teacher
+an OOM is kept, a context skipped for time never hides an earlier measurement; every context keeps
+the commit and date it was measured at. A run that already names its command and commit (one taken
+from another results file) keeps them. Student/teacher
 ratios are recomputed from the merged file: a student's teacher is its name without "-hylo...".
 """
 import datetime
@@ -77,6 +78,9 @@ def main():
         r.setdefault("command", command)
         r.setdefault("commit", commit)
         r.setdefault("date", now())
+        for x in r["results"]:  # each context keeps the commit and date it was measured at
+            x.setdefault("commit", r["commit"])
+            x.setdefault("date", r["date"])
         name = os.path.basename(r["model"].rstrip("/"))
         doc["runs"][name] = merge_run(doc["runs"].get(name), r)
     doc.update(name="long_context", gpu=gpu, commit=commit, command=command, date=now())  # the newest command
