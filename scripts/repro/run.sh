@@ -31,10 +31,10 @@ arm short && demo --plan demo/plans/mla-mamba2.yaml --recipe demo/recipes/distil
 arm noyarn && demo --plan demo/plans/mla-mamba2.yaml --recipe demo/recipes/distill-noyarn.yaml --variant "student no YaRN"
 arm random-mla && demo --plan demo/plans/mla-mamba2.yaml --random-mla --variant "random MLA"
 # Fig. 4: the same student (2MLA6M2 upcycled from demo/teacher with the same seed) distilled by the
-# same-size teacher and by the larger demo/teacher-large, over two upcycle seeds.
+# same-size teacher and by the larger demo/teacher-large; TEACHER_LARGE_SEEDS="0 1" adds a second seed.
 if arm teacher-large; then
   [[ -f demo/teacher-large/config.json ]] || { echo "no demo/teacher-large (scripts/demo/train_teacher.sh --large)" >&2; exit 1; }
-  for seed in ${TEACHER_LARGE_SEEDS:-0 1}; do
+  for seed in ${TEACHER_LARGE_SEEDS:-0}; do
     demo --plan demo/plans/mla-mamba2.yaml --seed "$seed" --variant "same-size teacher seed $seed"
     demo --plan demo/plans/mla-mamba2.yaml --seed "$seed" --distil-teacher demo/teacher-large \
       --variant "larger teacher seed $seed"
@@ -54,8 +54,8 @@ ppl teacher "$PROJECT/teacher"  # the project's link: a path inside the project 
 FIG4_RUNS=$(for s in 0 1; do echo mla-mamba2-same-size-teacher-seed-$s mla-mamba2-larger-teacher-seed-$s; done)
 for run in mla1-mamba2 mla-mamba2 mla4-mamba2 mla-gdn mla-mamba2-short-only mla-mamba2-student-no-yarn \
            mla-mamba2-random-mla $FIG4_RUNS; do
-  final=$(ls -d "$PROJECT"/demo-*/runs/"$run"/final 2>/dev/null | sort | tail -1)
-  [[ -n "$final" ]] && ppl "$run" "$final"
+  final=$(ls -d "$PROJECT"/demo-*/runs/"$run"/final 2>/dev/null | sort | tail -1 || true)  # none: not run here
+  if [[ -n "$final" ]]; then ppl "$run" "$final"; fi
 done
 python3 - "$PPL" $FIG4_RUNS <<'PY'
 import json, os, sys
