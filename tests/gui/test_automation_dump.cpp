@@ -53,11 +53,8 @@ class TestAutomationDump : public QObject {
 
   void rects_lead_back_to_their_widgets() {
     MainWindow w;
-    w.resize(1400, 900);
-    w.show();
-    QVERIFY(QTest::qWaitForWindowExposed(&w));
-    QVERIFY(w.open_checkpoint(dir_.filePath("teacher")));
-    w.tabs()->setCurrentWidget(w.planner());
+    show_teacher_planner(w);
+    if (QTest::currentTestFailed()) return;
     const QString file = dir_.filePath("dump.json");
     auto* dump = new AutomationDump(&w, file);
     dump->write_if_changed();
@@ -96,11 +93,8 @@ class TestAutomationDump : public QObject {
 
   void rewritten_only_when_something_changed() {
     MainWindow w;
-    w.resize(1400, 900);
-    w.show();
-    QVERIFY(QTest::qWaitForWindowExposed(&w));
-    QVERIFY(w.open_checkpoint(dir_.filePath("teacher")));
-    w.tabs()->setCurrentWidget(w.planner());
+    show_teacher_planner(w);
+    if (QTest::currentTestFailed()) return;
     const QString file = dir_.filePath("dump2.json");
     auto* dump = new AutomationDump(&w, file);
     dump->write_if_changed();
@@ -133,6 +127,16 @@ class TestAutomationDump : public QObject {
     dump->write_if_changed();
     QVERIFY(!QFile::exists(file));
     QVERIFY(w.open_checkpoint(dir_.filePath("teacher")));  // the window carries on
+  }
+
+ private:
+  // The window shown and exposed, the test teacher open, the Planner tab current.
+  void show_teacher_planner(MainWindow& w) {
+    w.resize(1400, 900);
+    w.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&w));
+    QVERIFY(w.open_checkpoint(dir_.filePath("teacher")));
+    w.tabs()->setCurrentWidget(w.planner());
   }
 };
 
