@@ -81,9 +81,8 @@ at::Tensor gdn_step_reference(const GdnStepInputs& in, at::Tensor& conv_state, a
   q = repeat_heads(q, H).select(1, 0) * (1.0 / std::sqrt(static_cast<double>(Dk)));
   k = repeat_heads(k, H).select(1, 0);
   const auto cd = q.scalar_type();
-  auto beta = at::sigmoid(in.b.to(cd));
-  auto g = -at::exp(in.A_log.to(cd)) * at::softplus(in.a.to(cd) + in.dt_bias.to(cd));
-  auto r = ops::gdn_recurrent_step(q, k, v, g, beta, state);
+  const auto gates = gdn_gates(in.a, in.b, in.A_log, in.dt_bias, cd);
+  auto r = ops::gdn_recurrent_step(q, k, v, gates.g, gates.beta, state);
   conv_state.copy_(conv.state.detach());
   state.copy_(r.state.detach());
   return r.out;

@@ -86,9 +86,8 @@ at::Tensor GatedDeltaNetMixer::forward(const at::Tensor& x, int64_t pos, LayerCa
     q = repeat_heads(q, H) * (1.0 / std::sqrt(static_cast<double>(Dk)));
     k = repeat_heads(k, H);
     const auto cd = q.scalar_type();
-    auto beta = at::sigmoid(b_proj->forward(x).to(cd));                                            // (B, T, H)
-    auto g = -at::exp(A_log.to(cd)) * at::softplus(a_proj->forward(x).to(cd) + dt_bias.to(cd));  // (B, T, H)
-    auto r = ops::gdn_chunked(q, k, v, g, beta, s_.chunk_size, sc ? sc->state : at::Tensor());
+    const auto gates = gdn_gates(a_proj->forward(x), b_proj->forward(x), A_log, dt_bias, cd);  // (B, T, H) each
+    auto r = ops::gdn_chunked(q, k, v, gates.g, gates.beta, s_.chunk_size, sc ? sc->state : at::Tensor());
     if (sc) sc->update(conv.state, r.state, T);
     o = r.out;
   }

@@ -21,4 +21,14 @@ inline at::Tensor l2_normalize(const at::Tensor& x) {
   return xf * at::rsqrt(xf.pow(2).sum(-1, /*keepdim=*/true) + 1e-6);
 }
 
+// The gates from the a_proj / b_proj outputs, in the compute dtype `cd`: g = -exp(A_log) softplus(a +
+// dt_bias) (log decay, <= 0) and beta = sigmoid(b).
+struct GdnGates {
+  at::Tensor g, beta;
+};
+inline GdnGates gdn_gates(const at::Tensor& a, const at::Tensor& b, const at::Tensor& A_log, const at::Tensor& dt_bias,
+                          at::ScalarType cd) {
+  return {-at::exp(A_log.to(cd)) * at::softplus(a.to(cd) + dt_bias.to(cd)), at::sigmoid(b.to(cd))};
+}
+
 }  // namespace hylo
