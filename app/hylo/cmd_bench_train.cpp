@@ -3,7 +3,8 @@
 // the trainer's own step (core/train/train_step.h) and AdamW, printing one JSON line: tokens/s,
 // achieved model TFLOP/s, MFU against --peak-tflops and peak memory. --nproc N / --gpus 0,1 run
 // one data-parallel rank per process (gradients all-reduced as in `hylo train`); rank 0 reports
-// the tokens/s of all ranks together and the TFLOP/s and MFU per GPU.
+// the tokens/s of all ranks together and the TFLOP/s and MFU per GPU. --trace FILE records the timed
+// steps' operators and kernels (rank 0) as a Chrome trace.
 //
 // Model FLOPs per token = 3 * F_student + F_teacher, with F = hylo_spec's prefill FLOPs per token
 // at the sequence length (core/spec/estimates.h: weights, attention / mixer terms and lm_head): the
@@ -24,6 +25,7 @@
 #include "core/spec/model_shapes.h"
 #include "core/spec/plan.h"
 #include "core/train/distributed.h"
+#include "core/train/op_trace.h"
 #include "core/train/optimizer.h"
 #include "core/train/peak_memory.h"
 #include "core/train/train_step.h"
@@ -31,7 +33,7 @@
 namespace {
 
 struct Args {
-  std::string student = "llama-1b-hylo", teacher, device = "cpu", precision, json, gpus;
+  std::string student = "llama-1b-hylo", teacher, device = "cpu", precision, json, gpus, trace;
   int64_t seq_len = 8192, batch = 1, steps = 5, warmup = 2;
   int nproc = 1;
   double peak_tflops = 790;
@@ -94,8 +96,10 @@ void run(Args a) {
   const at::Tensor inputs = ids.slice(1, 0, a.seq_len), targets = ids.slice(1, 1, a.seq_len + 1);
 
   double loss = 0, timed_s = 0;
+  std::unique_ptr<hylo::OpTrace> trace;
   for (int64_t i = 0; i < a.warmup + a.steps; ++i) {
     hylo::synchronize(device);
+    if (i == a.warmup && !a.trace.empty() && comm->is_root()) trace = std::make_unique<hylo::OpTrace>(device.is_cuda());
     const auto t0 = std::chrono::steady_clock::now();
     std::map<std::string, double> m;
     hylo::forward_backward(*student, teacher.get(), step, inputs, targets, m);
@@ -112,6 +116,10 @@ void run(Args a) {
     loss = m.at("loss");
     if (!comm->is_root()) continue;
     std::cerr << "step " << i + 1 << (i < a.warmup ? " (warmup)" : "") << ": " << dt << " s, loss " << loss << "\n";
+  }
+  if (trace) {
+    trace->save(a.trace);
+    std::cerr << "trace of the timed steps: " << a.trace << " (the profiler slows them: time without --trace)\n";
   }
   comm->finish();
   if (env.rank != 0) return;
@@ -158,6 +166,7 @@ void setup_bench_train(CLI::App& root) {
   cmd->add_flag("--activation-checkpointing", a->recompute, "Recompute each layer in the backward");
   cmd->add_option("--peak-tflops", a->peak_tflops, "Peak TFLOP/s the MFU is taken against (H100 bf16 dense: 790)");
   cmd->add_option("--json", a->json, "Also write the report to this file");
+  cmd->add_option("--trace", a->trace, "Profile the timed steps into this Chrome trace (bench/trace_summary.py reads it)");
   cmd->add_option("--nproc", a->nproc, "Data-parallel ranks on the CPU (Gloo)");
   cmd->add_option("--gpus", a->gpus, "Data-parallel ranks on these GPUs (NCCL), e.g. 0,1");
   cmd->callback([a] { run(*a); });

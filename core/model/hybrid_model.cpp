@@ -1,5 +1,7 @@
 #include "core/model/hybrid_model.h"
 
+#include <ATen/record_function.h>
+
 #include "core/spec/error.h"
 
 namespace hylo {
@@ -45,6 +47,7 @@ void Caches::reserve(int64_t tokens) {
 DecoderLayer::DecoderLayer(const LayerSpec& spec, const ModelConfig& config, int64_t layer_index) {
   input_layernorm = register_module("input_layernorm", std::make_shared<RMSNorm>(config.hidden_size, config.rms_norm_eps));
   mixer = make_mixer(spec, config, layer_index);
+  mixer_scope_ = "mixer:" + to_string(spec.kind);
   register_module(mixer->checkpoint_name(), mixer);
   post_attention_layernorm =
       register_module("post_attention_layernorm", std::make_shared<RMSNorm>(config.hidden_size, config.rms_norm_eps));
@@ -52,9 +55,15 @@ DecoderLayer::DecoderLayer(const LayerSpec& spec, const ModelConfig& config, int
 }
 
 at::Tensor DecoderLayer::forward(const at::Tensor& x, int64_t pos, LayerCache* cache, at::Tensor* mixer_out) {
-  auto a = mixer->forward(input_layernorm->forward(x), pos, cache);
+  // Named scopes cost nothing unless a profiler runs (hylo bench train --trace).
+  at::Tensor a;
+  {
+    RECORD_USER_SCOPE(mixer_scope_.c_str());
+    a = mixer->forward(input_layernorm->forward(x), pos, cache);
+  }
   if (mixer_out) *mixer_out = a;
   auto h = x + a;
+  RECORD_USER_SCOPE("mlp");
   return h + mlp->forward(post_attention_layernorm->forward(h));
 }
 

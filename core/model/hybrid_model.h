@@ -47,6 +47,9 @@ class DecoderLayer : public torch::nn::Module {
   std::shared_ptr<RMSNorm> input_layernorm, post_attention_layernorm;
   std::shared_ptr<Mixer> mixer;
   std::shared_ptr<SwiGLU> mlp;
+
+ private:
+  std::string mixer_scope_;  // "mixer:<kind>", the profiler's name for this layer's mixer
 };
 
 // What hidden_states() returns. Per-layer lists are filled only when asked (for layer-wise distillation).

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <tuple>
+#include <vector>
 
 #include "core/model/fused_ops.h"
 #include "core/model/mixer_checks.h"
@@ -155,15 +156,28 @@ at::Tensor MlaMixer::forward(const at::Tensor& x, int64_t pos, LayerCache* cache
 
 at::Tensor MlaMixer::attend_expanded(const at::Tensor& q_nope, const at::Tensor& q_rope, const at::Tensor& latent,
                                      const at::Tensor& k_rope) {
-  const int64_t B = latent.size(0), Tk = latent.size(1), Hkv = s_.num_kv_heads, nope = s_.qk_nope_head_dim;
-  auto kv = kv_b_proj->forward(latent).view({B, Tk, Hkv, nope + s_.v_head_dim}).transpose(1, 2);  // (B, Hkv, Tk, .)
-  auto k = at::cat({kv.narrow(-1, 0, nope), k_rope.unsqueeze(1).expand({B, Hkv, Tk, s_.qk_rope_head_dim})}, -1);
-  auto v = kv.narrow(-1, nope, s_.v_head_dim);
+  const int64_t B = latent.size(0), Tk = latent.size(1), Hkv = s_.num_kv_heads, rep = s_.num_heads / Hkv;
+  const int64_t nope = s_.qk_nope_head_dim, dv = s_.v_head_dim, r = s_.kv_lora_rank;
   // causal_attention scales by qk_head_dim^-0.5; fold the YaRN factor into q.
   auto q = at::cat({q_nope, q_rope}, -1);
   const double extra = softmax_scale_ * std::sqrt(static_cast<double>(s_.qk_head_dim()));
   if (extra != 1.0) q = q * extra;
-  return causal_attention(q, k, v.contiguous());
+  // Heads are independent: expand the latent for a group of KV heads at a time, so a 2M-token
+  // prefix never holds every head's keys and values at once (same maths, bounded memory).
+  const int64_t head_bytes = B * Tk * (nope + dv) * latent.element_size();
+  const int64_t group = std::clamp<int64_t>(max_expanded_bytes / std::max<int64_t>(head_bytes, 1), 1, Hkv);
+  auto W = kv_b_proj->weight.view({Hkv, nope + dv, r});
+  std::vector<at::Tensor> outs;
+  for (int64_t h0 = 0; h0 < Hkv; h0 += group) {
+    const int64_t g = std::min(group, Hkv - h0);
+    auto kv = at::linear(latent, W.narrow(0, h0, g).reshape({g * (nope + dv), r}))
+                  .view({B, Tk, g, nope + dv})
+                  .transpose(1, 2);  // (B, g, Tk, .)
+    auto k = at::cat({kv.narrow(-1, 0, nope), k_rope.unsqueeze(1).expand({B, g, Tk, s_.qk_rope_head_dim})}, -1);
+    auto v = kv.narrow(-1, nope, dv).contiguous();
+    outs.push_back(causal_attention(q.narrow(1, h0 * rep, g * rep), k, v));
+  }
+  return outs.size() == 1 ? outs[0] : at::cat(outs, 1);
 }
 
 at::Tensor MlaMixer::attend_absorbed(const at::Tensor& q_nope, const at::Tensor& q_rope, const at::Tensor& rows) {

@@ -62,6 +62,9 @@ class MlaMixer : public Mixer {
   double softmax_scale() const { return softmax_scale_; }
 
   MlaDecode decode_path = MlaDecode::Absorbed;
+  // Most bytes of up-projected keys and values one attention call holds: a longer prefix is
+  // expanded a group of KV heads at a time (4 GiB keeps a 3B-shaped 2M-token prefill on an H100).
+  int64_t max_expanded_bytes = int64_t(4) << 30;
 
   torch::nn::Linear q_proj{nullptr};             // (H * qk_head_dim, C), when q_lora_rank == 0
   torch::nn::Linear q_a_proj{nullptr};           // (q_lora_rank, C)

@@ -153,6 +153,30 @@ class TestMla : public QObject {
     QVERIFY2(rel_err(at::cat(outs, 1), full) < 1e-5, qPrintable(QString::number(rel_err(at::cat(outs, 1), full))));
   }
 
+  // A byte bound of 1 expands one KV head at a time: outputs (whole sequence and a prefill after a
+  // cached prefix) and gradients equal the all-heads expansion.
+  void headGroupsEqualAllHeads() {
+    at::manual_seed(4);
+    hylo::MlaMixer mixer(small_mla(), small_config(true));
+    auto x = at::randn({2, 10, 32});
+    at::Tensor out[2], prefill[2], grad[2];
+    for (int i = 0; i < 2; ++i) {
+      mixer.max_expanded_bytes = i == 0 ? (int64_t(4) << 30) : 1;
+      mixer.zero_grad();
+      out[i] = mixer.forward(x, 0, nullptr);
+      out[i].pow(2).sum().backward();
+      grad[i] = mixer.kv_b_proj->weight.grad().clone();
+      at::NoGradGuard no_grad;
+      auto cache = mixer.make_cache(2, at::kFloat, at::kCPU);
+      mixer.forward(x.narrow(1, 0, 4), 0, cache.get());
+      prefill[i] = mixer.forward(x.narrow(1, 4, 6), 4, cache.get());
+    }
+    QVERIFY2(rel_err(out[1], out[0]) < 1e-6, qPrintable(QString::number(rel_err(out[1], out[0]))));
+    QVERIFY2(rel_err(prefill[1], prefill[0]) < 1e-6, qPrintable(QString::number(rel_err(prefill[1], prefill[0]))));
+    QVERIFY2(rel_err(prefill[0], out[0].narrow(1, 4, 6)) < 1e-5, "prefill after a cached prefix");
+    QVERIFY2(rel_err(grad[1], grad[0]) < 1e-6, qPrintable(QString::number(rel_err(grad[1], grad[0]))));
+  }
+
   // Absorbed and expanded decode of the same token from the same cache agree, in fp32 and in bf16
   // (bf16: both round their matmuls to 8 bits of mantissa; 3e-2 of the output scale).
   void absorbedEqualsExpanded_data() {

@@ -171,6 +171,29 @@ class TestTrainScale : public QObject {
     QCOMPARE(j["ranks"].get<int>(), 1);
   }
 
+  // --trace writes a Chrome trace of the timed steps: operators, and each layer's mixer and MLP
+  // as named scopes (what bench/trace_summary.py groups the GPU time by).
+  void benchTrainTraceNamesLayerScopes() {
+    const fs::path trace = root_ / "trace.json";
+    Child c = run_hylo({"bench", "train", (root_ / "student").string(), "--teacher", (root_ / "teacher").string(),
+                        "--seq-len", "16", "--steps", "1", "--warmup", "1", "--trace", trace.string(), "--threads",
+                        "1"});
+    QCOMPARE(c.exit_code, 0);
+    std::ifstream in(trace);
+    const auto j = nlohmann::json::parse(in);
+    std::map<std::string, int> scopes;
+    int ops = 0;
+    for (const auto& e : j.at("traceEvents")) {
+      const std::string cat = e.value("cat", "");
+      if (cat == "user_annotation") ++scopes[e.at("name").get<std::string>()];
+      if (cat == "cpu_op") ++ops;
+    }
+    // One step: the student and the teacher run 2 layers each, forward only under the scopes.
+    QCOMPARE(scopes["mixer:" + to_string(MixerKind::Attention)], 4);
+    QCOMPARE(scopes["mlp"], 4);
+    QVERIFY(ops > 50);
+  }
+
   // Two Gloo ranks: rank 0 alone reports, counting the tokens of both.
   void benchTrainWithTwoRanks() {
     const fs::path out = root_ / "bench2.json";
