@@ -10,6 +10,7 @@
 #include "core/infer/engine.h"
 #include "core/model/fused_ops.h"
 #include "core/spec/error.h"
+#include "core/train/optimizer.h"
 
 namespace hylo {
 
@@ -121,6 +122,27 @@ std::vector<KernelCheck> check_kernels(const KernelBenchOptions& o) {
                             GdnStepInputs s{t[0], t[1], t[2], t[3], t[4], t[5], g.Hk, g.Dk, g.Dv};
                             auto o_ = gdn_decode_step(s, conv_state, state, p);
                             return std::vector<at::Tensor>{o_, state, conv_state};
+                          },
+                          o));
+  }
+
+  // AdamW: three steps on a 2048 x 8192 matrix (decays) and a vector (does not), fp32 master
+  // weights as the trainer keeps them (all inputs fp64-marked: fp32 at "low" precision).
+  {
+    std::vector<at::Tensor> in = {at::randn({2048, 8192}, f32), at::randn({2048, 8192}, f32), at::randn({2048}, f32),
+                                  at::randn({2048}, f32)};
+    for (auto& t : in) t = t.to(at::kDouble);
+    out.push_back(compare("adamw", dims({{"matrix", 2048 * 8192}, {"vector", 2048}, {"steps", 3}}), in,
+                          [](std::vector<at::Tensor> t, OpPath p) {
+                            auto w = t[0].clone(), b = t[2].clone();
+                            AdamW opt({{"mlp.weight", w}, {"norm.weight", b}});
+                            opt.path = p;
+                            for (int s = 0; s < 3; ++s) {
+                              w.mutable_grad() = t[1] * (1.0 + s);
+                              b.mutable_grad() = t[3] * (1.0 - 0.3 * s);
+                              opt.step(1e-2, 0.5);
+                            }
+                            return std::vector<at::Tensor>{w, b};
                           },
                           o));
   }

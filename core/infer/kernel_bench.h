@@ -1,6 +1,7 @@
-// The GPU kernels behind core/model/fused_ops.h against their LibTorch references on the same random
-// inputs: accuracy (each path against an fp64 run of the reference) and speed (their ratio), at the
-// sizes of the HyLo students. Used by `hylo bench kernels` and tests/core/test_fused_ops_gpu.cpp.
+// The GPU kernels behind core/model/fused_ops.h (and the trainer's fused AdamW, core/train/optimizer.h)
+// against their LibTorch references on the same random inputs: accuracy (each path against an fp64
+// run of the reference) and speed (their ratio), at the sizes of the HyLo students. Used by
+// `hylo bench kernels` and tests/core/test_fused_ops_gpu.cpp.
 #pragma once
 #include <ATen/ATen.h>
 

@@ -25,7 +25,7 @@ at::Tensor rms_norm(const at::Tensor& x, const at::Tensor& weight, double eps, O
 // Absorbed MLA decode attention of one token per row: q (B, H, D) against the cache rows (B, L, D),
 // whose first `rank` values are the latent and the rest the RoPE key:
 //   softmax(scale * q rows^T) rows[..., :rank]  ->  (B, H, rank) in q's dtype (softmax in fp32).
-// Auto runs the kernel up to 32K cached tokens and the reference's matmuls beyond (faster there).
+// Auto runs the kernel where it can, at every cache length (fused_ops.cpp says why).
 at::Tensor mla_decode_attention(const at::Tensor& q, const at::Tensor& rows, int64_t rank, double scale,
                                 OpPath path = OpPath::Auto);
 

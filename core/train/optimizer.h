@@ -8,6 +8,8 @@
 #include <utility>
 #include <vector>
 
+#include "core/model/fused_ops.h"
+
 namespace hylo {
 
 using NamedTensors = std::vector<std::pair<std::string, at::Tensor>>;
@@ -21,6 +23,10 @@ class AdamW {
 
   // One update with the gradients the parameters hold (a parameter without one is left alone).
   void step(double lr, double weight_decay);
+  // Kernel: LibTorch's fused multi-tensor AdamW (one pass over parameters, gradients and moments;
+  // LibTorch 2, CUDA, fp32 parameters and gradients), else a ModelError. Auto: the fused update
+  // where it applies, else the reference (per-tensor LibTorch ops; the CPU's bit-exact resumes).
+  OpPath path = OpPath::Auto;
   void zero_grad();
   int64_t steps() const { return steps_; }
   const NamedTensors& params() const { return params_; }
@@ -31,7 +37,13 @@ class AdamW {
   void load_state(const NamedTensors& state, const std::string& file);
 
  private:
+  // Whether the fused update can run (empty) or why not.
+  std::string fused_blocker() const;
+  void fused_step(double lr, double weight_decay);
+  void reference_step(double lr, double weight_decay);
+
   NamedTensors params_;
+  at::Tensor step_count_;  // the fused update reads the step from a device tensor
   std::vector<at::Tensor> exp_avg_, exp_avg_sq_;  // fp32, as the parameters
   double beta1_, beta2_, eps_;
   int64_t steps_ = 0;

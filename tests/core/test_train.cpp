@@ -1,10 +1,11 @@
 // The trainer on tiny models: chunked losses against full-logit references, zero KL against
-// itself, every stage kind overfitting one batch, ILD touching only what it trains, checkpoints
+// itself, AdamW and clipping against a hand-written fp64 update, every stage kind overfitting one batch, ILD touching only what it trains, checkpoints
 // that verify, bad recipes failing before training, and kill -9 + resume equal to a clean run.
 #include <QtTest>
 
 #include "core/spec/error.h"
 #include "core/train/losses.h"
+#include "core/train/optimizer.h"
 #include "core/train/train_checkpoint.h"
 #include "tests/core/train_fixtures.h"
 
@@ -58,6 +59,56 @@ class TestTrain : public QObject {
     write_model((root_ / "student_random").string(), student_config(), 5);
     write_data((root_ / "data").string(), 4000, 3);
     write_data((root_ / "one").string(), 17, 4);  // one window of 16 + 1: every batch is the same
+  }
+
+  // Three AdamW steps (decay on the matrix, none on the vector) and a clipped gradient against the
+  // update written out in fp64 (Loshchilov & Hutter, bias-corrected moments); on the CPU the fused
+  // path cannot run: demanding it is a clear error, Auto equals Reference.
+  void adamwMatchesItsDefinition() {
+    at::manual_seed(3);
+    const double lr = 1e-2, wd = 0.5, b1 = 0.9, b2 = 0.95, eps = 1e-8;
+    at::Tensor w = at::randn({5, 4}), b = at::randn({4});
+    std::vector<at::Tensor> grads_w, grads_b;
+    for (int s = 0; s < 3; ++s) grads_w.push_back(at::randn({5, 4})), grads_b.push_back(at::randn({4}));
+    AdamW opt({{"w", w}, {"b", b}}, b1, b2, eps);
+    std::vector<at::Tensor> x = {w.to(at::kDouble), b.to(at::kDouble)}, m(2), v(2);
+    for (int i = 0; i < 2; ++i) m[i] = at::zeros_like(x[i]), v[i] = at::zeros_like(x[i]);
+    for (int s = 0; s < 3; ++s) {
+      w.mutable_grad() = grads_w[s].clone();
+      b.mutable_grad() = grads_b[s].clone();
+      opt.step(lr, wd);
+      for (int i = 0; i < 2; ++i) {
+        const at::Tensor g = (i == 0 ? grads_w[s] : grads_b[s]).to(at::kDouble);
+        m[i] = b1 * m[i] + (1 - b1) * g;
+        v[i] = b2 * v[i] + (1 - b2) * g * g;
+        const double bc1 = 1 - std::pow(b1, s + 1), bc2 = 1 - std::pow(b2, s + 1);
+        if (i == 0) x[i] = x[i] * (1 - lr * wd);  // matrices decay, vectors (norms, biases) do not
+        x[i] = x[i] - lr * (m[i] / bc1) / ((v[i] / bc2).sqrt() + eps);
+      }
+    }
+    QVERIFY((w.to(at::kDouble) - x[0]).abs().max().item<double>() < 1e-6);
+    QVERIFY((b.to(at::kDouble) - x[1]).abs().max().item<double>() < 1e-6);
+    QCOMPARE(opt.steps(), int64_t(3));
+
+    const double norm = std::sqrt(grads_w[0].to(at::kDouble).pow(2).sum().item<double>() +
+                                  grads_b[0].to(at::kDouble).pow(2).sum().item<double>());
+    w.mutable_grad() = grads_w[0].clone();
+    b.mutable_grad() = grads_b[0].clone();
+    QVERIFY(std::abs(clip_grad_norm(opt.params(), 0.5) - norm) < 1e-9 * norm);
+    const double clipped = std::sqrt(w.grad().pow(2).sum().item<double>() + b.grad().pow(2).sum().item<double>());
+    QVERIFY(std::abs(clipped - 0.5) < 1e-5);
+
+    opt.path = OpPath::Kernel;
+    QVERIFY_THROWS_EXCEPTION(ModelError, opt.step(lr, wd));
+    at::Tensor a1 = w.detach().clone(), a2 = w.detach().clone();
+    for (auto path : {OpPath::Auto, OpPath::Reference}) {
+      at::Tensor p = path == OpPath::Auto ? a1 : a2;
+      AdamW o({{"w", p}});
+      o.path = path;
+      p.mutable_grad() = grads_w[1].clone();
+      o.step(lr, wd);
+    }
+    QVERIFY(at::equal(a1, a2));
   }
 
   void chunkedLossEqualsFullLogits() {
