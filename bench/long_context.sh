@@ -90,4 +90,4 @@ RUNS=("$WORK"/run_*.json)
 [[ ${#RUNS[@]} -gt 0 ]] || { echo "long_context.sh: no model ran" >&2; exit 1; }
 
 COMMIT=${HYLO_COMMIT:-$(git rev-parse HEAD 2>/dev/null || echo unknown)}
-bench/merge_long_context.py "$OUT" "$GPU" "$COMMIT" "$0 --models $MODELS --contexts $CONTEXTS --budget $BUDGET" "${RUNS[@]}"
+bench/merge_long_context.py "$OUT" "$GPU" "$COMMIT" "$0 --models $MODELS --contexts $CONTEXTS --budget $BUDGET --tokens $TOKENS --chunk $CHUNK" "${RUNS[@]}"
