@@ -77,13 +77,34 @@ static std::optional<ModelConfig> model_config(store::ProjectStore& s, const sto
 
 static std::optional<double> kv_share(store::ProjectStore& s, std::int64_t model_id) {
   const std::vector<store::ModelRecord> models = s.list_models();
+  // The project's reference teacher: the one its plans were made on, else the first teacher. It is
+  // 100% of itself; another teacher (a larger one for distillation) is measured against it.
+  std::optional<std::int64_t> reference;
+  for (const store::PlanRecord& p : s.list_plans())
+    if (!reference) reference = p.model_id;
+  for (const store::ModelRecord& m : models)
+    if (!reference && m.kind == store::ModelKind::Teacher) reference = m.id;
+  if (reference && *reference == model_id) return 1.0;
   std::optional<ModelConfig> student;
+  bool is_teacher = false;
   for (const store::ModelRecord& m : models) {
     if (m.id != model_id) continue;
-    if (m.kind == store::ModelKind::Teacher) return 1.0;  // a teacher is its own reference
     student = model_config(s, m);
+    is_teacher = m.kind == store::ModelKind::Teacher;
   }
   if (!student) return std::nullopt;
+  if (is_teacher) {
+    for (const store::ModelRecord& m : models)
+      if (reference && m.id == *reference) {
+        if (auto ref = model_config(s, m)) {
+          try {
+            return kv_fraction(*student, *ref);
+          } catch (const hylo::Error&) {
+          }
+        }
+      }
+    return std::nullopt;
+  }
   std::optional<ModelConfig> teacher;
   // A relative teacher path has no known base (the plan file's folder it came from is gone).
   if (QFileInfo(QString::fromStdString(student->teacher)).isAbsolute()) {

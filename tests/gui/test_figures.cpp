@@ -12,6 +12,7 @@
 #include <optional>
 
 #include "core/spec/error.h"
+#include "core/spec/estimates.h"
 #include "core/spec/model_config.h"
 #include "core/spec/plan.h"
 #include "projects/store/project_store.h"
@@ -55,7 +56,7 @@ static QString error_of(F&& f) {
 class TestFigures : public QObject {
   Q_OBJECT
   QTemporaryDir dir_;
-  std::int64_t student_eval_ = 0, teacher_eval_ = 0, ppl_eval_ = 0, run_ = 0;
+  std::int64_t student_eval_ = 0, teacher_eval_ = 0, large_eval_ = 0, ppl_eval_ = 0, run_ = 0;
 
  private slots:
   void initTestCase() {
@@ -76,7 +77,7 @@ class TestFigures : public QObject {
     QFile large(source("demo/configs/teacher-large.json"));
     QVERIFY(large.open(QIODevice::ReadOnly));
     other.config_json = large.readAll().toStdString();
-    s.add_model(other);
+    const std::int64_t large_id = s.add_model(other);
     store::ModelRecord t;
     t.kind = store::ModelKind::Teacher;
     t.name = "teacher";
@@ -104,6 +105,8 @@ class TestFigures : public QObject {
     e.model_id = teacher_id;
     e.result_json = grid_json(0.0, -30.0);  // needle probability ~0
     teacher_eval_ = s.add_eval(e);
+    e.model_id = large_id;
+    large_eval_ = s.add_eval(e);
     e.kind = store::EvalKind::Ppl;
     e.result_json = R"({"buckets":[[0,512]],"loss":[2.5],"tokens":[512]})";
     ppl_eval_ = s.add_eval(e);
@@ -125,6 +128,12 @@ class TestFigures : public QObject {
     QCOMPARE(panels[0].label, QString("2MLA6GDN (distilled)"));
     QVERIFY(panels[0].kv_fraction && std::abs(*panels[0].kv_fraction - 96.0 / 1024.0) < 1e-12);
     QVERIFY(panels[1].kv_fraction && *panels[1].kv_fraction == 1.0);  // the teacher itself
+    // A second, larger teacher is measured against the one the plans were made on, not 100%.
+    const ModelConfig large_config = ModelConfig::load(source("demo/configs/teacher-large.json").toStdString());
+    const ModelConfig teacher_config = ModelConfig::load(dir_.filePath("teacher").toStdString());
+    const auto large_kv = niah_panel(s, large_eval_).kv_fraction;
+    QVERIFY(large_kv && *large_kv > 1.0);
+    QCOMPARE(*large_kv, kv_fraction(large_config, teacher_config));
 
     const QSize size(900, 420);
     NiahFigure fig(panels, {"HyLo student"}, "NIAH", size);
@@ -165,12 +174,13 @@ class TestFigures : public QObject {
   void evaluations_by_id_and_model() {
     auto s = store::ProjectStore::open(dir_.path().toStdString(), false);
     const std::vector<EvalSummary> all = eval_summaries(s);
-    QCOMPARE(all.size(), std::size_t(3));
+    QCOMPARE(all.size(), std::size_t(4));
     QCOMPARE(all[0].kind, QString("niah"));
     QCOMPARE(all[0].lengths, (std::vector<std::int64_t>{1024, 2048, 4096}));
     QCOMPARE(*all[0].mean_score, 1.0);
     QCOMPARE(*all[1].mean_score, 0.0);
-    QVERIFY(!all[2].mean_score);  // perplexity has no score
+    QCOMPARE(*all[2].mean_score, 0.0);  // the larger teacher's
+    QVERIFY(!all[3].mean_score);        // perplexity has no score
     QCOMPARE(newest_niah_eval(s, "teacher"), teacher_eval_);
 
     QString err = error_of([&] { niah_panel(s, 999); });
