@@ -93,29 +93,22 @@ static std::optional<double> kv_share(store::ProjectStore& s, std::int64_t model
     is_teacher = m.kind == store::ModelKind::Teacher;
   }
   if (!student) return std::nullopt;
+  std::optional<ModelConfig> teacher;
   if (is_teacher) {
     for (const store::ModelRecord& m : models)
-      if (reference && m.id == *reference) {
-        if (auto ref = model_config(s, m)) {
-          try {
-            return kv_fraction(*student, *ref);
-          } catch (const hylo::Error&) {
-          }
-        }
+      if (m.id == reference) teacher = model_config(s, m);
+  } else {
+    // A relative teacher path has no known base (the plan file's folder it came from is gone).
+    if (QFileInfo(QString::fromStdString(student->teacher)).isAbsolute()) {
+      try {
+        teacher = ModelConfig::load(student->teacher);
+      } catch (const std::exception&) {
+        // Moved or deleted: fall back to the project's teacher.
       }
-    return std::nullopt;
-  }
-  std::optional<ModelConfig> teacher;
-  // A relative teacher path has no known base (the plan file's folder it came from is gone).
-  if (QFileInfo(QString::fromStdString(student->teacher)).isAbsolute()) {
-    try {
-      teacher = ModelConfig::load(student->teacher);
-    } catch (const std::exception&) {
-      // Moved or deleted: fall back to the project's teacher.
     }
+    for (const store::ModelRecord& m : models)
+      if (!teacher && m.kind == store::ModelKind::Teacher) teacher = model_config(s, m);
   }
-  for (const store::ModelRecord& m : models)
-    if (!teacher && m.kind == store::ModelKind::Teacher) teacher = model_config(s, m);
   if (!teacher) return std::nullopt;
   try {
     return kv_fraction(*student, *teacher);
