@@ -15,6 +15,16 @@ enum class DType : int { F32 = 0, F16 = 1, BF16 = 2 };
 // element type as the LibTorch RMSNorm. x, y: (rows, dim); w: (dim); all of `dtype`.
 const char* rms_norm(const void* x, const void* w, void* y, int64_t rows, int64_t dim, float eps, DType dtype,
                      void* stream);
+// Training RMSNorm: x (rows, dim) of x_dtype, w (dim) and y of w_dtype (= x_dtype, or fp32), rstd
+// (rows) = 1/rms per row. The backward: gy of w_dtype, gx of x_dtype, and the weight's gradient as
+// `blocks` partial sums gw_partial (blocks, dim) fp32 (their sum over blocks is d loss / d w).
+bool rms_norm_train_supports(int64_t dim);  // dim <= 8192
+const char* rms_norm_train_forward(const void* x, const void* w, void* y, float* rstd, int64_t rows, int64_t dim,
+                                   float eps, DType x_dtype, DType w_dtype, void* stream);
+int64_t rms_norm_backward_blocks(int64_t rows, int device);
+const char* rms_norm_backward(const void* gy, const void* x, const void* w, const float* rstd, void* gx,
+                              float* gw_partial, int64_t rows, int64_t dim, int64_t blocks, DType x_dtype,
+                              DType w_dtype, void* stream);
 
 // Absorbed MLA decode attention of one new token per row over a latent cache:
 //   s_t = scale * q_h . c_t  (t < length),   out_h = sum_t softmax(s)_t c_t[0:rank]
@@ -61,5 +71,41 @@ struct GdnDecodeArgs {
 };
 bool gdn_decode_supports(int64_t head_k_dim, int64_t conv_kernel);
 const char* gdn_decode(const GdnDecodeArgs& args, void* stream);
+
+// The distillation loss of one row of logits per block (vocabulary V), in fp32:
+//   kd[r]   = T^2 KL(softmax(zt/T) || softmax(zs/T))               (when `teacher` is set)
+//   ce[r]   = logsumexp(zs) - zs[target]  (NaN for a target outside [0, V))  (when `targets` is set)
+//   grad[r] = kd_coef (softmax(zs/T) - softmax(zt/T)) + ce_coef (softmax(zs) - onehot(target))
+// student, teacher, grad: (rows, V) of `dtype`; grad may be nullptr (no gradient wanted).
+struct DistillRowsArgs {
+  const void* student = nullptr;
+  const void* teacher = nullptr;
+  const int64_t* targets = nullptr;
+  void* grad = nullptr;
+  float* kd = nullptr;
+  float* ce = nullptr;
+  int64_t rows = 0, vocab = 0;
+  float temperature = 1.0f, kd_coef = 0.0f, ce_coef = 0.0f;
+  DType dtype = DType::BF16;
+};
+const char* distill_rows(const DistillRowsArgs& args, void* stream);
+
+// Pieces of Mamba2's chunked SSD (core/model/ssd_chunked.cpp has the whole and its backward), per
+// chunk z of L tokens, with cs the in-chunk cumulative log decay and dt the step sizes (fp32):
+// ssd_decay_mask: w[z, t, s] = cb[z, t, s] exp(cs[z, t] - cs[z, s]) dt[z, s] for s <= t, else 0.
+// ssd_decay_mask_backward, from gw = d loss / d w:
+//   gcb[z, t, s] = gw exp(cs_t - cs_s) dt_s (s <= t);  with r[t, s] = gw cb exp(cs_t - cs_s) (s <= t):
+//   row[z, t] = sum_s r[t, s] dt_s,  col[z, s] = sum_t r[t, s]      (row, col fp32)
+// cb, w, gw, gcb: (Z, L, L) of `dtype`; cs, dt: (Z, L). L <= 1024.
+bool ssd_mask_supports(int64_t chunk);
+const char* ssd_decay_mask(const void* cb, const float* cs, const float* dt, void* w, int64_t chunks, int64_t chunk,
+                           DType dtype, void* stream);
+const char* ssd_decay_mask_backward(const void* gw, const void* cb, const float* cs, const float* dt, void* gcb,
+                                    float* row, float* col, int64_t chunks, int64_t chunk, DType dtype, void* stream);
+// The state carried across chunks, per sequence r (fp32, `width` values per state):
+//   entering[r, c] = S;  S = decay[r, c] S + add[r, c]   for c = 0 .. n-1 (n-1 .. 0 when `reverse`),
+// S starting at init[r] (zeros when nullptr); final[r] = S at the end.
+const char* ssd_state_pass(const float* add, const float* decay, const float* init, float* entering, float* final_state,
+                           int64_t sequences, int64_t chunks, int64_t width, bool reverse, void* stream);
 
 }  // namespace hylo::kernels

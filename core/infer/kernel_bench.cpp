@@ -9,7 +9,9 @@
 
 #include "core/infer/engine.h"
 #include "core/model/fused_ops.h"
+#include "core/model/ssd_pieces.h"
 #include "core/spec/error.h"
+#include "core/train/losses.h"
 #include "core/train/optimizer.h"
 
 namespace hylo {
@@ -92,6 +94,22 @@ std::vector<KernelCheck> check_kernels(const KernelBenchOptions& o) {
                           o));
   }
 
+  // Training: forward and backward through autograd, 8K tokens of the 1B student's residual stream
+  // (fp32 weights: fp64-marked, fp32 at every precision).
+  {
+    auto x = at::randn({8192, 2048}, f32), w = (1 + 0.1 * at::randn({2048}, f32)).to(at::kDouble);
+    auto gy = at::randn({8192, 2048}, f32);
+    out.push_back(compare("rms_norm_bwd", dims({{"rows", 8192}, {"dim", 2048}}), {x, w, gy},
+                          [](std::vector<at::Tensor> in, OpPath p) {
+                            at::AutoGradMode grad(true);
+                            auto x = in[0].detach().requires_grad_(), w = in[1].detach().requires_grad_();
+                            auto y = rms_norm(x, w, 1e-5, p);
+                            y.backward(in[2].to(y.scalar_type()));
+                            return std::vector<at::Tensor>{y.detach(), x.grad(), w.grad() / 64};
+                          },
+                          o));
+  }
+
   struct Mla { int64_t B, H, rank, rope, L; };
   std::vector<Mla> mla = {{1, 24, 128, 64, 4097}, {2, 32, 128, 32, 1000}, {1, 16, 512, 64, 300}, {3, 8, 96, 32, 33}};
   if (o.long_context) mla.push_back({1, 24, 128, 64, 524288});
@@ -143,6 +161,50 @@ std::vector<KernelCheck> check_kernels(const KernelBenchOptions& o) {
                               opt.step(1e-2, 0.5);
                             }
                             return std::vector<at::Tensor>{w, b};
+                          },
+                          o));
+  }
+
+  // The training pieces of a Mamba2 layer of the 1B student at 8K tokens: 32 heads x 32 chunks of
+  // 256, P = N = 64 (cs and dt are fp32 at every precision: fp64-marked).
+  {
+    const int64_t Z = 1024, L = 256, R = 32, n = 32, W = 64 * 64;
+    auto cs = at::cumsum(-0.05 * at::rand({Z, L}, f32), -1).to(at::kDouble);
+    auto dt = (0.1 * at::rand({Z, L}, f32)).to(at::kDouble);
+    auto cb = at::randn({Z, L, L}, f32), gw = at::randn({Z, L, L}, f32);
+    const std::string shape = dims({{"chunks", Z}, {"L", L}});
+    out.push_back(compare("ssd_mask", shape, {cb, cs, dt},
+                          [](std::vector<at::Tensor> t, OpPath p) {
+                            return std::vector<at::Tensor>{ssd_decay_mask(t[0], t[1], t[2], p)};
+                          },
+                          o));
+    out.push_back(compare("ssd_mask_bwd", shape, {gw, cb, cs, dt},
+                          [](std::vector<at::Tensor> t, OpPath p) {
+                            auto g = ssd_decay_mask_backward(t[0], t[1], t[2], t[3], p);
+                            return std::vector<at::Tensor>{g.gcb, g.row, g.col};
+                          },
+                          o));
+    std::vector<at::Tensor> pass = {at::randn({R, n, W}, f32), at::rand({R, n}, f32), at::randn({R, W}, f32)};
+    for (auto& t : pass) t = t.to(at::kDouble);
+    for (bool reverse : {false, true})
+      out.push_back(compare(reverse ? "ssd_state_rev" : "ssd_state", dims({{"sequences", R}, {"chunks", n}, {"width", W}}),
+                            pass,
+                            [reverse](std::vector<at::Tensor> t, OpPath p) {
+                              auto r = ssd_state_pass(t[0], t[1], t[2], reverse, p);
+                              return std::vector<at::Tensor>{r.entering, r.final_state};
+                            },
+                            o));
+  }
+
+  // The distillation loss over a 128K vocabulary (Llama 3), 2048 rows: KD at T = 2 and CE.
+  {
+    const int64_t rows = 2048, V = 128256;
+    auto zs = 3 * at::randn({rows, V}, f32), zt = 3 * at::randn({rows, V}, f32);
+    auto targets = at::randint(0, V, {rows}, f32.dtype(at::kLong));
+    out.push_back(compare("distill_rows", dims({{"rows", rows}, {"vocab", V}}), {zs, zt},
+                          [&](std::vector<at::Tensor> t, OpPath p) {
+                            auto r = distill_rows(t[0], t[1], targets, 2.0, 1.0, 0.5, true, p);
+                            return std::vector<at::Tensor>{r.grad * V, r.kd, r.ce};  // grad: O(1), not O(1/V)
                           },
                           o));
   }

@@ -1,59 +1,26 @@
 #include "core/model/fused_ops.h"
 
-#include <torch/csrc/autograd/grad_mode.h>
+#include <torch/csrc/autograd/custom_function.h>
 
 #include <cmath>
 #include <limits>
 #include <string>
 
+#include "core/model/fused_path.h"
 #include "core/model/gdn_math.h"
 #include "core/model/ops.h"
-#include "core/spec/error.h"
-
-#if defined(HYLO_HAVE_KERNELS)
-#include <c10/cuda/CUDAGuard.h>
-#include <c10/cuda/CUDAStream.h>
-
-#include "kernels/kernels.h"
-#endif
 
 namespace hylo {
 
 namespace {
 
-// Why the kernel cannot run, or empty when it can: the conditions every kernel shares.
-std::string common_blockers(std::initializer_list<const at::Tensor*> tensors) {
+using fused::common_blockers;
+using fused::kernel_dtype;
+using fused::use_kernel;
 #if defined(HYLO_HAVE_KERNELS)
-  for (const at::Tensor* t : tensors) {
-    if (!t->is_cuda()) return "a tensor is not on a GPU";
-    if (at::GradMode::is_enabled() && t->requires_grad()) return "a tensor needs gradients (the kernels are inference-only)";
-  }
-  return {};
-#else
-  (void)tensors;
-  return "this build has no GPU kernels (configure with -DHYLO_CUDA=ON)";
-#endif
-}
-
-bool kernel_dtype(at::ScalarType t) { return t == at::kFloat || t == at::kHalf || t == at::kBFloat16; }
-
-// Picks the path: the reference when asked or when `blocker` is not empty under Auto; a ModelError
-// naming `op` and the blocker when the kernel was demanded.
-bool use_kernel(OpPath path, const std::string& blocker, const char* op) {
-  if (path == OpPath::Reference) return false;
-  if (blocker.empty()) return true;
-  if (path == OpPath::Kernel) throw ModelError(std::string(op) + ": the GPU kernel cannot run: " + blocker);
-  return false;
-}
-
-#if defined(HYLO_HAVE_KERNELS)
-kernels::DType to_kernel_dtype(at::ScalarType t) {
-  return t == at::kFloat ? kernels::DType::F32 : t == at::kHalf ? kernels::DType::F16 : kernels::DType::BF16;
-}
-void* stream_of(const at::Tensor& t) { return c10::cuda::getCurrentCUDAStream(t.device().index()).stream(); }
-void check_launch(const char* error, const char* op) {
-  if (error) throw ModelError(std::string(op) + ": kernel launch failed: " + error);
-}
+using fused::check_launch;
+using fused::stream_of;
+using fused::to_kernel_dtype;
 #endif
 
 // ---- references ---------------------------------------------------------------------------------
@@ -100,13 +67,71 @@ bool gpu_kernels_built() {
 
 // ---- RMSNorm ------------------------------------------------------------------------------------
 
-at::Tensor rms_norm(const at::Tensor& x, const at::Tensor& weight, double eps, OpPath path) {
-  std::string blocker = common_blockers({&x, &weight});
-  if (blocker.empty() && (!kernel_dtype(x.scalar_type()) || weight.scalar_type() != x.scalar_type()))
-    blocker = "x and weight must share one of fp32, fp16, bf16";
-  if (blocker.empty() && (weight.dim() != 1 || weight.size(0) != x.size(-1))) blocker = "weight must be (dim)";
-  if (!use_kernel(path, blocker, "rms_norm")) return rms_norm_reference(x, weight, eps);
+namespace {
+
 #if defined(HYLO_HAVE_KERNELS)
+// Training on GPUs: the kernels both ways (the reference through autograd runs ~8 elementwise
+// passes forward and ~15 backward over each (tokens, dim) activation).
+struct RmsNormFunction : torch::autograd::Function<RmsNormFunction> {
+  static torch::autograd::variable_list forward(torch::autograd::AutogradContext* ctx, const at::Tensor& x,
+                                                const at::Tensor& weight, double eps) {
+    const c10::cuda::CUDAGuard guard(x.device());
+    auto xc = x.contiguous(), wc = weight.contiguous();
+    const int64_t dim = x.size(-1), rows = xc.numel() / dim;
+    auto y = at::empty(x.sizes(), x.options().dtype(weight.scalar_type()));
+    auto rstd = at::empty({rows}, x.options().dtype(at::kFloat));
+    check_launch(kernels::rms_norm_train_forward(xc.data_ptr(), wc.data_ptr(), y.data_ptr(), rstd.data_ptr<float>(),
+                                                 rows, dim, static_cast<float>(eps), to_kernel_dtype(x.scalar_type()),
+                                                 to_kernel_dtype(weight.scalar_type()), stream_of(x)),
+                 "rms_norm");
+    ctx->save_for_backward({xc, wc, rstd});
+    return {y};
+  }
+  static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
+                                                 torch::autograd::variable_list grads) {
+    const auto saved = ctx->get_saved_variables();
+    const at::Tensor &x = saved[0], &w = saved[1], &rstd = saved[2];
+    const c10::cuda::CUDAGuard guard(x.device());
+    auto gy = grads[0].to(w.scalar_type()).contiguous();
+    const int64_t dim = x.size(-1), rows = x.numel() / dim;
+    const int64_t blocks = kernels::rms_norm_backward_blocks(rows, x.device().index());
+    auto gx = at::empty_like(x);
+    auto partial = at::empty({blocks, dim}, x.options().dtype(at::kFloat));
+    check_launch(kernels::rms_norm_backward(gy.data_ptr(), x.data_ptr(), w.data_ptr(), rstd.data_ptr<float>(),
+                                            gx.data_ptr(), partial.data_ptr<float>(), rows, dim, blocks,
+                                            to_kernel_dtype(x.scalar_type()), to_kernel_dtype(w.scalar_type()),
+                                            stream_of(x)),
+                 "rms_norm backward");
+    return {gx, partial.sum(0).to(w.scalar_type()), at::Tensor()};
+  }
+};
+#endif
+
+std::string rms_norm_blocker(const at::Tensor& x, const at::Tensor& weight, bool training) {
+  std::string blocker = training ? (x.is_cuda() && weight.is_cuda() ? "" : "a tensor is not on a GPU")
+                                 : common_blockers({&x, &weight});
+  if (!gpu_kernels_built()) blocker = "this build has no GPU kernels (configure with -DHYLO_CUDA=ON)";
+  if (!blocker.empty()) return blocker;
+  if (weight.dim() != 1 || weight.size(0) != x.size(-1)) return "weight must be (dim)";
+  if (!training)
+    return kernel_dtype(x.scalar_type()) && weight.scalar_type() == x.scalar_type()
+               ? ""
+               : "x and weight must share one of fp32, fp16, bf16";
+  if (!kernel_dtype(x.scalar_type()) || (weight.scalar_type() != x.scalar_type() && weight.scalar_type() != at::kFloat))
+    return "x must be fp32, fp16 or bf16 and the weight fp32 or of x's dtype";
+#if defined(HYLO_HAVE_KERNELS)
+  if (!kernels::rms_norm_train_supports(x.size(-1))) return "dim above 8192 (training)";
+#endif
+  return {};
+}
+
+}  // namespace
+
+at::Tensor rms_norm(const at::Tensor& x, const at::Tensor& weight, double eps, OpPath path) {
+  const bool training = at::GradMode::is_enabled() && (x.requires_grad() || weight.requires_grad());
+  if (!use_kernel(path, rms_norm_blocker(x, weight, training), "rms_norm")) return rms_norm_reference(x, weight, eps);
+#if defined(HYLO_HAVE_KERNELS)
+  if (training) return RmsNormFunction::apply(x, weight, eps)[0];
   const c10::cuda::CUDAGuard guard(x.device());
   auto xc = x.contiguous(), wc = weight.contiguous();
   auto y = at::empty_like(xc);

@@ -1,7 +1,8 @@
-// Inference-only fused operations (no autograd), each with two paths behind one call: the LibTorch
-// reference (the CPU, builds without the GPU kernels, and tests) and the kernel of kernels/ for GPU
-// tensors it supports. Callers use OpPath::Auto; tests and `hylo bench kernels` force one path to
-// compare them.
+// Fused operations without autograd of their own (inference, and hand-written backward passes such
+// as core/model/ssd_chunked.cpp's), each with two paths behind one call: the LibTorch reference (the
+// CPU, builds without the GPU kernels, and tests) and the kernel of kernels/ for GPU tensors it
+// supports. Callers use OpPath::Auto; tests and `hylo bench kernels` force one path to compare them.
+// This header: the inference ops; ssd_pieces.h and core/train/losses.h hold the training ones.
 #pragma once
 #include <ATen/ATen.h>
 
@@ -19,7 +20,8 @@ enum class OpPath {
 bool gpu_kernels_built();
 
 // RMSNorm over the last dim: weight * (x * rsqrt(mean(x^2) + eps)).to(x's dtype), sums in fp32
-// (fp64 for fp64 inputs).
+// (fp64 for fp64 inputs). Differentiable: when x or weight needs gradients on a GPU, a kernel pair
+// (forward keeping 1/rms, backward) behind one autograd node; the weight may be fp32 for any x.
 at::Tensor rms_norm(const at::Tensor& x, const at::Tensor& weight, double eps, OpPath path = OpPath::Auto);
 
 // Absorbed MLA decode attention of one token per row: q (B, H, D) against the cache rows (B, L, D),

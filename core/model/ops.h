@@ -28,7 +28,9 @@ struct SeqResult {
 // Bm, Cm: (B, T, G, N); initial_state: (B, H, P, N). Returns out (B, T, H, P), state (B, H, P, N).
 
 // Chunks of `chunk` tokens: the quadratic (attention-like) form inside each chunk, the state passed
-// between chunks. T need not be a multiple of chunk.
+// between chunks. T need not be a multiple of chunk. One autograd node with a hand-written backward
+// (ssd_chunked.cpp); for bf16/fp16 inputs its (L, L) matmuls take bf16/fp16 operands (fp32
+// accumulation), the state stays fp32.
 SeqResult ssd_chunked(const at::Tensor& x, const at::Tensor& dt, const at::Tensor& A, const at::Tensor& Bm,
                       const at::Tensor& Cm, int64_t chunk, const at::Tensor& initial_state = {});
 // One token: x (B, H, P), dt (B, H), Bm/Cm (B, G, N), state (B, H, P, N) -> out (B, H, P), new state.

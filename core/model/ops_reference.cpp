@@ -2,54 +2,12 @@
 #include <limits>
 #include <vector>
 
+#include "core/model/chunk_layout.h"
 #include "core/model/ops.h"
 #include "core/spec/error.h"
 
 namespace hylo::ops {
 namespace {
-
-// fp64 stays fp64 (finite-difference tests); everything else computes in fp32.
-at::ScalarType compute_dtype(const at::Tensor& t) {
-  return t.scalar_type() == at::kDouble ? at::kDouble : at::kFloat;
-}
-
-void require(bool ok, const std::string& what) {
-  if (!ok) throw ModelError(what, {}, "ops");
-}
-
-// (B, T, G, N) -> (B, T, H, N): head h reads group h / (H / G).
-at::Tensor groups_to_heads(const at::Tensor& t, int64_t H) {
-  const int64_t G = t.size(-2);
-  if (G == H) return t;
-  auto sizes = t.sizes().vec();
-  auto expanded = sizes;
-  expanded.insert(expanded.end() - 1, H / G);  // (..., G, rep, N)
-  auto shaped = t.unsqueeze(-2).expand(expanded);
-  sizes[sizes.size() - 2] = H;
-  return shaped.reshape(sizes);
-}
-
-// Pads dim 1 (time) of a (B, T, ...) tensor with zeros up to `len`.
-at::Tensor pad_time(const at::Tensor& t, int64_t len) {
-  const int64_t extra = len - t.size(1);
-  if (extra == 0) return t;
-  std::vector<int64_t> pad(2 * (t.dim() - 1), 0);  // pairs from the last dim backwards
-  pad.back() = extra;
-  return at::constant_pad_nd(t, pad, 0);
-}
-
-// (B, nc*L, H, D) -> (B, H, nc, L, D), or (B, nc*L, H) -> (B, H, nc, L).
-at::Tensor to_chunks(const at::Tensor& t, int64_t L) {
-  const int64_t B = t.size(0), nc = t.size(1) / L, H = t.size(2);
-  if (t.dim() == 3) return t.reshape({B, nc, L, H}).permute({0, 3, 1, 2});
-  return t.reshape({B, nc, L, H, t.size(3)}).permute({0, 3, 1, 2, 4});
-}
-
-// (B, H, nc, L, D) -> (B, T, H, D) keeping the first T tokens.
-at::Tensor from_chunks(const at::Tensor& t, int64_t T) {
-  const int64_t B = t.size(0), H = t.size(1), nc = t.size(2), L = t.size(3), D = t.size(4);
-  return t.permute({0, 2, 3, 1, 4}).reshape({B, nc * L, H, D}).narrow(1, 0, T);
-}
 
 // a: (..., L) log decays -> (..., L, L) with [t, s] = sum_{s < r <= t} a_r for s <= t, -inf above
 // the diagonal. Summing the masked terms (instead of differencing a cumsum) keeps small segments
@@ -66,54 +24,9 @@ at::Tensor segsum(const at::Tensor& a) {
   return seg.masked_fill(lower.logical_not(), -std::numeric_limits<double>::infinity());
 }
 
-at::Tensor state_or_zeros(const at::Tensor& state, at::IntArrayRef sizes, const at::TensorOptions& opts) {
-  if (!state.defined()) return at::zeros(sizes, opts);
-  require(state.sizes() == sizes, "initial state has shape " + c10::str(state.sizes()) + ", expected " +
-                                      c10::str(sizes));
-  return state.to(opts.dtype());
-}
-
 }  // namespace
 
 // ---- SSD ----------------------------------------------------------------------------------------
-
-SeqResult ssd_chunked(const at::Tensor& x_in, const at::Tensor& dt_in, const at::Tensor& A_in, const at::Tensor& B_in,
-                      const at::Tensor& C_in, int64_t chunk, const at::Tensor& initial_state) {
-  require(chunk > 0, "chunk size must be positive");
-  const auto cd = compute_dtype(x_in);
-  const int64_t Bsz = x_in.size(0), T = x_in.size(1), H = x_in.size(2), P = x_in.size(3), N = B_in.size(-1);
-  require(H % B_in.size(2) == 0, "SSD groups must divide heads");
-  const int64_t L = chunk, nc = (T + L - 1) / L;
-  // Padded tokens have dt = 0: no decay and no input, so the final state is exact.
-  auto x = to_chunks(pad_time(x_in.to(cd), nc * L), L);                               // (B, H, nc, L, P)
-  auto dt = to_chunks(pad_time(dt_in.to(cd), nc * L), L);                             // (B, H, nc, L)
-  auto Bm = to_chunks(pad_time(groups_to_heads(B_in.to(cd), H), nc * L), L);          // (B, H, nc, L, N)
-  auto Cm = to_chunks(pad_time(groups_to_heads(C_in.to(cd), H), nc * L), L);          // (B, H, nc, L, N)
-  auto a = dt * A_in.to(cd).view({1, H, 1, 1});                                       // (B, H, nc, L)
-  auto decay = at::exp(segsum(a));                                                    // (B, H, nc, L, L)
-
-  // Inside each chunk: y_t = sum_{s<=t} (C_t.B_s) exp(a_{s+1..t}) dt_s x_s.
-  auto scores = at::matmul(Cm, Bm.transpose(-1, -2)) * decay * dt.unsqueeze(-2);      // (B, H, nc, L, L)
-  auto y = at::matmul(scores, x);                                                     // (B, H, nc, L, P)
-
-  // What each chunk adds to the state, from a zero start: sum_s exp(a_{s+1..L}) dt_s x_s B_s^T.
-  auto to_end = decay.select(-2, L - 1) * dt;                                         // (B, H, nc, L)
-  auto chunk_states = at::matmul((x * to_end.unsqueeze(-1)).transpose(-1, -2), Bm);   // (B, H, nc, P, N)
-  auto chunk_decay = at::exp(a.sum(-1));                                              // (B, H, nc)
-
-  auto S = state_or_zeros(initial_state, {Bsz, H, P, N}, x.options());
-  std::vector<at::Tensor> entering;  // the state entering each chunk
-  entering.reserve(nc);
-  for (int64_t c = 0; c < nc; ++c) {
-    entering.push_back(S);
-    S = chunk_decay.select(2, c).unsqueeze(-1).unsqueeze(-1) * S + chunk_states.select(2, c);
-  }
-  auto S_in = at::stack(entering, 2);                                                 // (B, H, nc, P, N)
-  // From the entering state: y_t += exp(a_{1..t}) S C_t.
-  auto from_start = at::exp(a.cumsum(-1)).unsqueeze(-1);                              // (B, H, nc, L, 1)
-  y = y + at::matmul(Cm, S_in.transpose(-1, -2)) * from_start;
-  return {from_chunks(y, T).to(x_in.scalar_type()), S};
-}
 
 SeqResult ssd_recurrent_step(const at::Tensor& x_in, const at::Tensor& dt_in, const at::Tensor& A, const at::Tensor& B_in,
                              const at::Tensor& C_in, const at::Tensor& state) {

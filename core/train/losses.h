@@ -3,7 +3,9 @@
 // distill_loss: next-token CE and KD (KL(teacher || student) at temperature T, scaled by T^2) taken
 // from the final hidden states, a chunk of tokens at a time: only (chunk, V) logits ever exist, in
 // the forward and in the backward. The gradients are formed chunk by chunk during the forward pass
-// (the softmax is at hand there) and scaled by the incoming gradient in the backward.
+// (the softmax is at hand there) and scaled by the incoming gradient in the backward. The logits
+// and their gradient are in the matmul dtype (bf16 under autocast, as the lm_head's output would
+// be), the softmax maths per row in fp32 (distill_rows: one fused pass on GPUs).
 //
 // ild_loss: intermediate-layer distillation, sum over layers of d(h_s, h_t) + d(a_s, a_t) for the
 // layer outputs h and the mixer outputs a.
@@ -13,6 +15,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "core/model/fused_ops.h"
 #include "core/spec/recipe.h"
 
 namespace hylo {
@@ -26,7 +29,7 @@ struct DistillInputs {
   double temperature = 1.0;
   double kd_weight = 1.0;     // weight of T^2 * KL
   double ce_weight = 0.0;     // weight of CE
-  int64_t chunk_tokens = 0;   // tokens per chunk; 0: as many as keep one (chunk, V) fp32 tensor <= 256 MiB
+  int64_t chunk_tokens = 0;   // tokens per chunk; 0: as many as keep one (chunk, V) logits tensor <= 1 GiB
 };
 
 struct DistillLoss {
@@ -36,6 +39,17 @@ struct DistillLoss {
 };
 
 DistillLoss distill_loss(const DistillInputs& in);
+
+// The loss of each row of logits and its gradient, in fp32 (one fused kernel on GPUs):
+//   kd[r] = T^2 KL(softmax(zt/T) || softmax(zs/T))            (zt defined)
+//   ce[r] = -log softmax(zs)[target]                           (targets defined)
+//   grad  = kd_coef (softmax(zs/T) - softmax(zt/T)) + ce_coef (softmax(zs) - onehot(target))
+// zs, zt: (rows, V) of one dtype; grad in that dtype, undefined unless `want_grad`.
+struct DistillRows {
+  at::Tensor grad, kd, ce;
+};
+DistillRows distill_rows(const at::Tensor& zs, const at::Tensor& zt, const at::Tensor& targets, double temperature,
+                         double kd_coef, double ce_coef, bool want_grad, OpPath path = OpPath::Auto);
 
 // The per-layer term: l2 = mean over tokens of ||x - y||_2 (over the channel dim);
 // l2_squared = mean over all elements of (x - y)^2.

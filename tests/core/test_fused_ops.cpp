@@ -1,6 +1,7 @@
-// The fused inference ops' LibTorch references (core/model/fused_ops.h) against definitions written
-// out element by element in fp64: RMSNorm, absorbed MLA decode attention, the Gated DeltaNet decode
-// step (conv window shift, l2 norms, gated delta rule, in-place caches). On the CPU a demanded
+// The fused ops' LibTorch references (core/model/fused_ops.h, ssd_pieces.h) against definitions
+// written out element by element in fp64: RMSNorm, absorbed MLA decode attention, the Gated DeltaNet
+// decode step (conv window shift, l2 norms, gated delta rule, in-place caches), the SSD decay mask,
+// its backward (against autograd) and the chunk-to-chunk state pass both ways. On the CPU a demanded
 // kernel path is a clear error. The kernels themselves: test_fused_ops_gpu and `hylo bench kernels`.
 #include <QtTest>
 
@@ -10,6 +11,7 @@
 #include <vector>
 
 #include "core/model/fused_ops.h"
+#include "core/model/ssd_pieces.h"
 #include "core/spec/error.h"
 
 using namespace hylo;
@@ -118,6 +120,53 @@ class TestFusedOps : public QObject {
         }
       }
     }
+  }
+
+  void ssdDecayMaskMatchesDefinition() {
+    const int64_t Z = 2, L = 5;
+    auto cb = randn({Z, L, L}, 5), cs = at::cumsum(-at::rand({Z, L}, at::kDouble), -1), dt = at::rand({Z, L}, at::kDouble);
+    auto w = ssd_decay_mask(cb, cs, dt);
+    for (int64_t z = 0; z < Z; ++z)
+      for (int64_t t = 0; t < L; ++t)
+        for (int64_t s = 0; s < L; ++s) {
+          const double expect = s <= t ? cb[z][t][s].item<double>() *
+                                             std::exp(cs[z][t].item<double>() - cs[z][s].item<double>()) *
+                                             dt[z][s].item<double>()
+                                       : 0.0;
+          QVERIFY(std::abs(w[z][t][s].item<double>() - expect) < 1e-12);
+        }
+  }
+
+  // The backward's outputs are the gradients of sum(gw * w) through the mask by autograd:
+  // d/d cb = gcb, d/d cs = row - dt * col, d/d dt = col.
+  void ssdDecayMaskBackwardIsItsGradient() {
+    const int64_t Z = 3, L = 6;
+    auto cb = randn({Z, L, L}, 6).requires_grad_(), gw = randn({Z, L, L}, 7);
+    auto cs = at::cumsum(-at::rand({Z, L}, at::kDouble), -1).requires_grad_();
+    auto dt = at::rand({Z, L}, at::kDouble).requires_grad_();
+    (ssd_decay_mask(cb, cs, dt) * gw).sum().backward();
+    auto g = ssd_decay_mask_backward(gw, cb.detach(), cs.detach(), dt.detach());
+    QVERIFY(at::allclose(g.gcb, cb.grad(), 1e-12, 1e-12));
+    QVERIFY(at::allclose(g.row - dt.detach() * g.col, cs.grad(), 1e-12, 1e-12));
+    QVERIFY(at::allclose(g.col, dt.grad(), 1e-12, 1e-12));
+  }
+
+  void ssdStatePassBothWays() {
+    const int64_t R = 2, n = 4, W = 3;
+    auto add = randn({R, n, W}, 8), decay = at::rand({R, n}, at::kDouble), init = randn({R, W}, 9);
+    for (bool reverse : {false, true}) {
+      auto p = ssd_state_pass(add, decay, init, reverse);
+      auto S = init.clone();
+      for (int64_t k = 0; k < n; ++k) {
+        const int64_t c = reverse ? n - 1 - k : k;
+        QVERIFY(at::allclose(p.entering.select(1, c), S, 1e-14, 1e-14));
+        S = decay.select(1, c).unsqueeze(-1) * S + add.select(1, c);
+      }
+      QVERIFY(at::allclose(p.final_state, S, 1e-14, 1e-14));
+    }
+    auto zero_start = ssd_state_pass(add, decay, at::Tensor(), false);
+    QVERIFY(at::equal(zero_start.entering.select(1, 0), at::zeros({R, W}, at::kDouble)));
+    QVERIFY_THROWS_EXCEPTION(ModelError, ssd_state_pass(add, decay.narrow(1, 0, 3), init, false));
   }
 
   void badShapesAreErrors() {
