@@ -15,16 +15,17 @@ enum class DType : int { F32 = 0, F16 = 1, BF16 = 2 };
 // element type as the LibTorch RMSNorm. x, y: (rows, dim); w: (dim); all of `dtype`.
 const char* rms_norm(const void* x, const void* w, void* y, int64_t rows, int64_t dim, float eps, DType dtype,
                      void* stream);
-// Training RMSNorm: x (rows, dim) of x_dtype, w (dim) and y of w_dtype (= x_dtype, or fp32), rstd
-// (rows) = 1/rms per row. The backward: gy of w_dtype, gx of x_dtype, and the weight's gradient as
-// `blocks` partial sums gw_partial (blocks, dim) fp32 (their sum over blocks is d loss / d w).
+// Training RMSNorm: x (rows, dim) of x_dtype, w (dim) of w_dtype (= x_dtype, or fp32), y of y_dtype
+// (= w_dtype, or 16-bit: the product rounded to w_dtype, then to y_dtype), rstd (rows) = 1/rms per
+// row. The backward: gy of y_dtype, gx of x_dtype, and the weight's gradient as `blocks` partial
+// sums gw_partial (blocks, dim) fp32 whose sum over blocks is d loss / d w (every block writes its row).
 bool rms_norm_train_supports(int64_t dim);  // dim <= 8192
 const char* rms_norm_train_forward(const void* x, const void* w, void* y, float* rstd, int64_t rows, int64_t dim,
-                                   float eps, DType x_dtype, DType w_dtype, void* stream);
+                                   float eps, DType x_dtype, DType w_dtype, DType y_dtype, void* stream);
 int64_t rms_norm_backward_blocks(int64_t rows, int device);
 const char* rms_norm_backward(const void* gy, const void* x, const void* w, const float* rstd, void* gx,
                               float* gw_partial, int64_t rows, int64_t dim, int64_t blocks, DType x_dtype,
-                              DType w_dtype, void* stream);
+                              DType w_dtype, DType y_dtype, void* stream);
 
 // Absorbed MLA decode attention of one new token per row over a latent cache:
 //   s_t = scale * q_h . c_t  (t < length),   out_h = sum_t softmax(s)_t c_t[0:rank]

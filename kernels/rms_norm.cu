@@ -36,13 +36,14 @@ void launch(const void* x, const void* w, void* y, int64_t rows, int64_t dim, fl
 }
 
 
-// Training: x of TX, w and y of TW (TW = TX, or fp32 master weights).
-template <typename TX, typename TW>
-__global__ void rms_norm_train_forward_kernel(const TX* __restrict__ x, const TW* __restrict__ w, TW* __restrict__ y,
+// Training: x of TX, w of TW (= TX, or fp32 master weights), y and its gradient of TY (TW, or the
+// 16-bit type the next matmul casts to under autocast).
+template <typename TX, typename TW, typename TY>
+__global__ void rms_norm_train_forward_kernel(const TX* __restrict__ x, const TW* __restrict__ w, TY* __restrict__ y,
                                               float* __restrict__ rstd, int64_t dim, float eps) {
   __shared__ float scratch[32];
   const TX* row = x + blockIdx.x * dim;
-  TW* out = y + blockIdx.x * dim;
+  TY* out = y + blockIdx.x * dim;
   float sum = 0.0f;
   for (int64_t i = threadIdx.x; i < dim; i += blockDim.x) {
     const float v = to_float(row[i]);
@@ -51,12 +52,12 @@ __global__ void rms_norm_train_forward_kernel(const TX* __restrict__ x, const TW
   const float inv = rsqrtf(block_sum(sum, scratch) / static_cast<float>(dim) + eps);
   if (threadIdx.x == 0) rstd[blockIdx.x] = inv;
   for (int64_t i = threadIdx.x; i < dim; i += blockDim.x)
-    out[i] = from_float<TW>(to_float(w[i]) * round_to<TX>(to_float(row[i]) * inv));
+    out[i] = from_float<TY>(round_to<TW>(to_float(w[i]) * round_to<TX>(to_float(row[i]) * inv)));
 }
 
 // With n = x / rms and gn = gy * w:  gx = (gn - n mean(gn n)) / rms,  gw = sum over rows of gy round(n).
-template <typename TX, typename TW>
-__global__ void rms_norm_backward_kernel(const TW* __restrict__ gy, const TX* __restrict__ x, const TW* __restrict__ w,
+template <typename TX, typename TW, typename TY>
+__global__ void rms_norm_backward_kernel(const TY* __restrict__ gy, const TX* __restrict__ x, const TW* __restrict__ w,
                                          const float* __restrict__ rstd, TX* __restrict__ gx,
                                          float* __restrict__ gw_partial, int64_t rows, int64_t dim,
                                          int64_t rows_per_block) {
@@ -64,9 +65,9 @@ __global__ void rms_norm_backward_kernel(const TW* __restrict__ gy, const TX* __
   extern __shared__ float gw_acc[];  // dim
   for (int64_t i = threadIdx.x; i < dim; i += blockDim.x) gw_acc[i] = 0.0f;
   const int64_t first = blockIdx.x * rows_per_block, last = min(rows, first + rows_per_block);
-  for (int64_t r = first; r < last; ++r) {
+  for (int64_t r = first; r < last; ++r) {  // blocks past the last row write zeros
     const TX* xr = x + r * dim;
-    const TW* gr = gy + r * dim;
+    const TY* gr = gy + r * dim;
     const float inv = rstd[r];
     float dot = 0.0f;
     for (int64_t i = threadIdx.x; i < dim; i += blockDim.x) dot += to_float(gr[i]) * to_float(w[i]) * to_float(xr[i]);
@@ -83,63 +84,62 @@ __global__ void rms_norm_backward_kernel(const TW* __restrict__ gy, const TX* __
 
 int threads_for(int64_t dim) { return dim >= 1024 ? 256 : 128; }
 
-template <typename TX, typename TW>
-void launch_train_forward(const void* x, const void* w, void* y, float* rstd, int64_t rows, int64_t dim, float eps,
-                          hyloStream_t stream) {
-  rms_norm_train_forward_kernel<TX, TW><<<static_cast<unsigned>(rows), threads_for(dim), 0, stream>>>(
-      static_cast<const TX*>(x), static_cast<const TW*>(w), static_cast<TW*>(y), rstd, dim, eps);
+template <typename TX, typename TW, typename TY>
+struct TrainForward {
+  void operator()(const void* x, const void* w, void* y, float* rstd, int64_t rows, int64_t dim, float eps,
+                  hyloStream_t stream) const {
+    rms_norm_train_forward_kernel<TX, TW, TY><<<static_cast<unsigned>(rows), threads_for(dim), 0, stream>>>(
+        static_cast<const TX*>(x), static_cast<const TW*>(w), static_cast<TY*>(y), rstd, dim, eps);
+  }
+};
+template <typename TX, typename TW, typename TY>
+struct Backward {
+  void operator()(const void* gy, const void* x, const void* w, const float* rstd, void* gx, float* gw_partial,
+                  int64_t rows, int64_t dim, int64_t blocks, hyloStream_t stream) const {
+    const int64_t rows_per_block = (rows + blocks - 1) / blocks;
+    rms_norm_backward_kernel<TX, TW, TY>
+        <<<static_cast<unsigned>(blocks), threads_for(dim), dim * sizeof(float), stream>>>(
+            static_cast<const TY*>(gy), static_cast<const TX*>(x), static_cast<const TW*>(w), rstd,
+            static_cast<TX*>(gx), gw_partial, rows, dim, rows_per_block);
+  }
+};
+
+template <template <typename, typename, typename> class F, typename TX, typename TW, typename... Args>
+const char* dispatch_y(DType y_dtype, Args... args) {
+  if (y_dtype == DType::F32 && sizeof(TW) == 4) F<TX, TW, float>{}(args...);
+  else if (y_dtype == DType::BF16) F<TX, TW, bf16>{}(args...);
+  else if (y_dtype == DType::F16) F<TX, TW, __half>{}(args...);
+  else return "rms_norm: the output must be of the weight's dtype or 16-bit";
+  return last_launch_error();
 }
 
-template <typename TX, typename TW>
-void launch_backward(const void* gy, const void* x, const void* w, const float* rstd, void* gx, float* gw_partial,
-                     int64_t rows, int64_t dim, int64_t rows_per_block, hyloStream_t stream) {
-  const int64_t blocks = (rows + rows_per_block - 1) / rows_per_block;
-  rms_norm_backward_kernel<TX, TW><<<static_cast<unsigned>(blocks), threads_for(dim), dim * sizeof(float), stream>>>(
-      static_cast<const TW*>(gy), static_cast<const TX*>(x), static_cast<const TW*>(w), rstd, static_cast<TX*>(gx),
-      gw_partial, rows, dim, rows_per_block);
-}
-
-// Calls f<TX, TW>() for the supported pairs: TW = TX, or TW fp32.
-template <template <typename, typename> class F, typename... Args>
-const char* dispatch_pair(DType x_dtype, DType w_dtype, Args... args) {
+// Calls F<TX, TW, TY> for the supported types: TW = TX or fp32; TY = TW or 16-bit.
+template <template <typename, typename, typename> class F, typename... Args>
+const char* dispatch(DType x_dtype, DType w_dtype, DType y_dtype, Args... args) {
   if (w_dtype == DType::F32) {
     switch (x_dtype) {
-      case DType::F32: F<float, float>{}(args...); return last_launch_error();
-      case DType::F16: F<__half, float>{}(args...); return last_launch_error();
-      case DType::BF16: F<bf16, float>{}(args...); return last_launch_error();
+      case DType::F32: return dispatch_y<F, float, float>(y_dtype, args...);
+      case DType::F16: return dispatch_y<F, __half, float>(y_dtype, args...);
+      case DType::BF16: return dispatch_y<F, bf16, float>(y_dtype, args...);
     }
-  } else if (w_dtype == x_dtype) {
-    if (x_dtype == DType::F16) F<__half, __half>{}(args...);
-    else F<bf16, bf16>{}(args...);
+  } else if (w_dtype == x_dtype && y_dtype == x_dtype) {
+    if (x_dtype == DType::F16) F<__half, __half, __half>{}(args...);
+    else F<bf16, bf16, bf16>{}(args...);
     return last_launch_error();
   }
   return "rms_norm: the weight must be fp32 or of the input's dtype";
 }
-
-template <typename TX, typename TW>
-struct TrainForward {
-  void operator()(const void* x, const void* w, void* y, float* rstd, int64_t rows, int64_t dim, float eps,
-                  hyloStream_t s) const {
-    launch_train_forward<TX, TW>(x, w, y, rstd, rows, dim, eps, s);
-  }
-};
-template <typename TX, typename TW>
-struct Backward {
-  void operator()(const void* gy, const void* x, const void* w, const float* rstd, void* gx, float* gw_partial,
-                  int64_t rows, int64_t dim, int64_t rows_per_block, hyloStream_t s) const {
-    launch_backward<TX, TW>(gy, x, w, rstd, gx, gw_partial, rows, dim, rows_per_block, s);
-  }
-};
 
 }  // namespace
 
 bool rms_norm_train_supports(int64_t dim) { return dim >= 1 && dim <= kMaxTrainDim; }
 
 const char* rms_norm_train_forward(const void* x, const void* w, void* y, float* rstd, int64_t rows, int64_t dim,
-                                   float eps, DType x_dtype, DType w_dtype, void* stream) {
+                                   float eps, DType x_dtype, DType w_dtype, DType y_dtype, void* stream) {
   if (!rms_norm_train_supports(dim)) return "rms_norm_train_forward: unsupported dim";
   if (rows == 0) return nullptr;
-  return dispatch_pair<TrainForward>(x_dtype, w_dtype, x, w, y, rstd, rows, dim, eps, static_cast<hyloStream_t>(stream));
+  return dispatch<TrainForward>(x_dtype, w_dtype, y_dtype, x, w, y, rstd, rows, dim, eps,
+                                static_cast<hyloStream_t>(stream));
 }
 
 int64_t rms_norm_backward_blocks(int64_t rows, int device) {
@@ -149,14 +149,12 @@ int64_t rms_norm_backward_blocks(int64_t rows, int device) {
 
 const char* rms_norm_backward(const void* gy, const void* x, const void* w, const float* rstd, void* gx,
                               float* gw_partial, int64_t rows, int64_t dim, int64_t blocks, DType x_dtype,
-                              DType w_dtype, void* stream) {
+                              DType w_dtype, DType y_dtype, void* stream) {
   if (!rms_norm_train_supports(dim)) return "rms_norm_backward: unsupported dim";
   if (rows == 0) return nullptr;
   if (blocks < 1) return "rms_norm_backward: no blocks";
-  const int64_t rows_per_block = (rows + blocks - 1) / blocks;
-  if ((rows + rows_per_block - 1) / rows_per_block > blocks) return "rms_norm_backward: too few partial rows";
-  return dispatch_pair<Backward>(x_dtype, w_dtype, gy, x, w, rstd, gx, gw_partial, rows, dim, rows_per_block,
-                                 static_cast<hyloStream_t>(stream));
+  return dispatch<Backward>(x_dtype, w_dtype, y_dtype, gy, x, w, rstd, gx, gw_partial, rows, dim, blocks,
+                            static_cast<hyloStream_t>(stream));
 }
 
 const char* rms_norm(const void* x, const void* w, void* y, int64_t rows, int64_t dim, float eps, DType dtype,

@@ -4,7 +4,8 @@
 // achieved model TFLOP/s, MFU against --peak-tflops and peak memory. --nproc N / --gpus 0,1 run
 // one data-parallel rank per process (gradients all-reduced as in `hylo train`); rank 0 reports
 // the tokens/s of all ranks together and the TFLOP/s and MFU per GPU. --trace FILE records the timed
-// steps' operators and kernels (rank 0) as a Chrome trace.
+// steps' operators and kernels (rank 0) as a Chrome trace. --ops reference runs the same steps with
+// LibTorch's ops in place of every kernel of ours (the A/B baseline of speed and loss).
 //
 // Model FLOPs per token = 3 * F_student + F_teacher, with F = hylo_spec's prefill FLOPs per token
 // at the sequence length (core/spec/estimates.h: weights, attention / mixer terms and lm_head): the
@@ -20,6 +21,7 @@
 #include "app/hylo/rank_launcher.h"
 #include "core/infer/engine.h"
 #include "core/io/atomic_file.h"
+#include "core/model/fused_ops.h"
 #include "core/spec/error.h"
 #include "core/spec/estimates.h"
 #include "core/spec/model_shapes.h"
@@ -33,7 +35,7 @@
 namespace {
 
 struct Args {
-  std::string student = "llama-1b-hylo", teacher, device = "cpu", precision, json, gpus, trace;
+  std::string student = "llama-1b-hylo", teacher, device = "cpu", precision, json, gpus, trace, ops = "auto";
   int64_t seq_len = 8192, batch = 1, steps = 5, warmup = 2;
   int nproc = 1;
   double peak_tflops = 790;
@@ -56,6 +58,8 @@ void run(Args a) {
   if (a.steps < 1) throw hylo::ConfigError("must be >= 1", {}, "--steps");
   if (a.warmup < 0) throw hylo::ConfigError("must be >= 0", {}, "--warmup");
   if (!(a.peak_tflops > 0)) throw hylo::ConfigError("must be > 0", {}, "--peak-tflops");
+  if (a.ops != "auto" && a.ops != "reference") throw hylo::ConfigError("must be auto or reference", {}, "--ops");
+  hylo::set_reference_ops_only(a.ops == "reference");
   const at::Device device = hylo::parse_device(a.device, "--device");
   auto comm = hylo::Communicator::connect(env, device);
   const bool bf16 = a.precision.empty() ? device.is_cuda() : a.precision == "bf16";
@@ -132,6 +136,7 @@ void run(Args a) {
                       {"stage", teacher ? "kd" : "pretrain"},
                       {"device", a.device},
                       {"precision", bf16 ? "bf16" : "fp32"},
+                      {"ops", a.ops},
                       {"activation_checkpointing", a.recompute},
                       {"seq_len", a.seq_len},
                       {"batch", a.batch},
@@ -165,6 +170,7 @@ void setup_bench_train(CLI::App& root) {
   cmd->add_option("--precision", a->precision, "bf16 (autocast, fp32 master weights) | fp32; default bf16 on GPUs");
   cmd->add_flag("--activation-checkpointing", a->recompute, "Recompute each layer in the backward");
   cmd->add_option("--peak-tflops", a->peak_tflops, "Peak TFLOP/s the MFU is taken against (H100 bf16 dense: 790)");
+  cmd->add_option("--ops", a->ops, "auto: our GPU kernels where they apply | reference: LibTorch ops only (A/B runs)");
   cmd->add_option("--json", a->json, "Also write the report to this file");
   cmd->add_option("--trace", a->trace, "Profile the timed steps into this Chrome trace (bench/trace_summary.py reads it)");
   cmd->add_option("--nproc", a->nproc, "Data-parallel ranks on the CPU (Gloo)");

@@ -2,6 +2,7 @@
 
 #include <torch/csrc/autograd/custom_function.h>
 
+#include <atomic>
 #include <cmath>
 #include <limits>
 #include <string>
@@ -9,6 +10,7 @@
 #include "core/model/fused_path.h"
 #include "core/model/gdn_math.h"
 #include "core/model/ops.h"
+#include "core/train/autocast.h"
 
 namespace hylo {
 
@@ -57,6 +59,13 @@ at::Tensor gdn_step_reference(const GdnStepInputs& in, at::Tensor& conv_state, a
 
 }  // namespace
 
+namespace {
+std::atomic<bool> g_reference_only{false};
+}  // namespace
+
+void set_reference_ops_only(bool on) { g_reference_only = on; }
+bool reference_ops_only() { return g_reference_only; }
+
 bool gpu_kernels_built() {
 #if defined(HYLO_HAVE_KERNELS)
   return true;
@@ -74,25 +83,29 @@ namespace {
 // passes forward and ~15 backward over each (tokens, dim) activation).
 struct RmsNormFunction : torch::autograd::Function<RmsNormFunction> {
   static torch::autograd::variable_list forward(torch::autograd::AutogradContext* ctx, const at::Tensor& x,
-                                                const at::Tensor& weight, double eps) {
+                                                const at::Tensor& weight, double eps, int64_t out_dtype) {
     const c10::cuda::CUDAGuard guard(x.device());
     auto xc = x.contiguous(), wc = weight.contiguous();
     const int64_t dim = x.size(-1), rows = xc.numel() / dim;
-    auto y = at::empty(x.sizes(), x.options().dtype(weight.scalar_type()));
+    const auto y_dtype = static_cast<at::ScalarType>(out_dtype);
+    auto y = at::empty(x.sizes(), x.options().dtype(y_dtype));
     auto rstd = at::empty({rows}, x.options().dtype(at::kFloat));
     check_launch(kernels::rms_norm_train_forward(xc.data_ptr(), wc.data_ptr(), y.data_ptr(), rstd.data_ptr<float>(),
                                                  rows, dim, static_cast<float>(eps), to_kernel_dtype(x.scalar_type()),
-                                                 to_kernel_dtype(weight.scalar_type()), stream_of(x)),
+                                                 to_kernel_dtype(weight.scalar_type()), to_kernel_dtype(y_dtype),
+                                                 stream_of(x)),
                  "rms_norm");
     ctx->save_for_backward({xc, wc, rstd});
+    ctx->saved_data["y_dtype"] = out_dtype;
     return {y};
   }
   static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
                                                  torch::autograd::variable_list grads) {
     const auto saved = ctx->get_saved_variables();
     const at::Tensor &x = saved[0], &w = saved[1], &rstd = saved[2];
+    const auto y_dtype = static_cast<at::ScalarType>(ctx->saved_data["y_dtype"].toInt());
     const c10::cuda::CUDAGuard guard(x.device());
-    auto gy = grads[0].to(w.scalar_type()).contiguous();
+    auto gy = grads[0].to(y_dtype).contiguous();
     const int64_t dim = x.size(-1), rows = x.numel() / dim;
     const int64_t blocks = kernels::rms_norm_backward_blocks(rows, x.device().index());
     auto gx = at::empty_like(x);
@@ -100,9 +113,9 @@ struct RmsNormFunction : torch::autograd::Function<RmsNormFunction> {
     check_launch(kernels::rms_norm_backward(gy.data_ptr(), x.data_ptr(), w.data_ptr(), rstd.data_ptr<float>(),
                                             gx.data_ptr(), partial.data_ptr<float>(), rows, dim, blocks,
                                             to_kernel_dtype(x.scalar_type()), to_kernel_dtype(w.scalar_type()),
-                                            stream_of(x)),
+                                            to_kernel_dtype(y_dtype), stream_of(x)),
                  "rms_norm backward");
-    return {gx, partial.sum(0).to(w.scalar_type()), at::Tensor()};
+    return {gx, partial.sum(0).to(w.scalar_type()), at::Tensor(), at::Tensor()};
   }
 };
 #endif
@@ -129,9 +142,20 @@ std::string rms_norm_blocker(const at::Tensor& x, const at::Tensor& weight, bool
 
 at::Tensor rms_norm(const at::Tensor& x, const at::Tensor& weight, double eps, OpPath path) {
   const bool training = at::GradMode::is_enabled() && (x.requires_grad() || weight.requires_grad());
-  if (!use_kernel(path, rms_norm_blocker(x, weight, training), "rms_norm")) return rms_norm_reference(x, weight, eps);
+  // Under autocast the output is what the next matmul would cast it to (AutocastScope: bf16).
+  const bool autocast = autocast_enabled(x.device());
+  std::string blocker = rms_norm_blocker(x, weight, training);
+  if (blocker.empty() && training && autocast && weight.scalar_type() == at::kHalf)
+    blocker = "fp16 weights under bf16 autocast";
+  if (!use_kernel(path, blocker, "rms_norm")) {
+    auto y = rms_norm_reference(x, weight, eps);
+    return autocast ? y.to(at::kBFloat16) : y;
+  }
 #if defined(HYLO_HAVE_KERNELS)
-  if (training) return RmsNormFunction::apply(x, weight, eps)[0];
+  if (training) {
+    const auto y_dtype = autocast ? at::kBFloat16 : at::promote_types(x.scalar_type(), weight.scalar_type());
+    return RmsNormFunction::apply(x, weight, eps, static_cast<int64_t>(y_dtype))[0];
+  }
   const c10::cuda::CUDAGuard guard(x.device());
   auto xc = x.contiguous(), wc = weight.contiguous();
   auto y = at::empty_like(xc);
@@ -139,7 +163,7 @@ at::Tensor rms_norm(const at::Tensor& x, const at::Tensor& weight, double eps, O
   check_launch(kernels::rms_norm(xc.data_ptr(), wc.data_ptr(), y.data_ptr(), xc.numel() / dim, dim,
                                  static_cast<float>(eps), to_kernel_dtype(x.scalar_type()), stream_of(x)),
                "rms_norm");
-  return y;
+  return autocast ? y.to(at::kBFloat16) : y;
 #else
   return {};
 #endif

@@ -16,6 +16,12 @@ enum class OpPath {
   Kernel,     // the kernel, or a ModelError saying why it cannot run these tensors
 };
 
+// What OpPath::Auto means in this process: the kernels where they apply (the default), or the
+// LibTorch references everywhere (`hylo bench train --ops reference`: the same step without any
+// of our kernels, for A/B runs of speed and loss).
+void set_reference_ops_only(bool on);
+bool reference_ops_only();
+
 // Whether this build has the GPU kernels (CMake -DHYLO_CUDA=ON).
 bool gpu_kernels_built();
 

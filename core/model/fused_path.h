@@ -40,7 +40,7 @@ inline bool kernel_dtype(at::ScalarType t) { return t == at::kFloat || t == at::
 // Picks the path: the reference when asked or when `blocker` is not empty under Auto; a ModelError
 // naming `op` and the blocker when the kernel was demanded.
 inline bool use_kernel(OpPath path, const std::string& blocker, const char* op) {
-  if (path == OpPath::Reference) return false;
+  if (path == OpPath::Reference || (path == OpPath::Auto && reference_ops_only())) return false;
   if (blocker.empty()) return true;
   if (path == OpPath::Kernel) throw ModelError(std::string(op) + ": the GPU kernel cannot run: " + blocker);
   return false;

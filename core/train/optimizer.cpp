@@ -22,7 +22,8 @@ AdamW::AdamW(NamedTensors params, double beta1, double beta2, double eps)
 void AdamW::step(double lr, double weight_decay) {
   at::NoGradGuard no_grad;
   ++steps_;
-  if (path == OpPath::Reference) return reference_step(lr, weight_decay);
+  if (path == OpPath::Reference || (path == OpPath::Auto && reference_ops_only()))
+    return reference_step(lr, weight_decay);
   const std::string blocker = fused_blocker();
   if (blocker.empty()) return fused_step(lr, weight_decay);
   if (path == OpPath::Kernel) throw ModelError("the fused AdamW cannot run: " + blocker);
