@@ -109,4 +109,29 @@ const char* ssd_decay_mask_backward(const void* gw, const void* cb, const float*
 const char* ssd_state_pass(const float* add, const float* decay, const float* init, float* entering, float* final_state,
                            int64_t sequences, int64_t chunks, int64_t width, bool reverse, void* stream);
 
+// Depthwise causal convolution + SiLU from an empty state, channels-last:
+//   pre[b, t, c] = bias[c] + sum_k w[c, k] x[b, t - K + 1 + k, c]  (x = 0 before t = 0), rounded to
+//   the activations' dtype;  y = silu(pre).
+// x: element (b, t, c) at b * x_batch_stride + t * x_token_stride + c (a view into the projection's
+// output); y, gy, gx: (B, T, C) contiguous, all of `dtype`; weight (C, K) and bias (C, or nullptr)
+// of w_dtype (fp32 or `dtype`). The backward recomputes pre, writes gx and, per tile of `tile`
+// tokens, the partial sums gw_partial (B * tiles, C, K) and gb_partial (B * tiles, C), fp32.
+struct CausalConvArgs {
+  const void* x = nullptr;
+  int64_t x_batch_stride = 0, x_token_stride = 0;
+  const void* weight = nullptr;
+  const void* bias = nullptr;
+  void* y = nullptr;
+  const void* gy = nullptr;
+  void* gx = nullptr;
+  float* gw_partial = nullptr;
+  float* gb_partial = nullptr;
+  int64_t batch = 0, tokens = 0, channels = 0, kernel = 0, tile = 64;
+  DType dtype = DType::BF16, w_dtype = DType::F32;
+};
+bool causal_conv_supports(int64_t kernel);  // K <= 8
+int64_t causal_conv_tiles(int64_t tokens, int64_t tile);
+const char* causal_conv_silu_forward(const CausalConvArgs& args, void* stream);
+const char* causal_conv_silu_backward(const CausalConvArgs& args, void* stream);
+
 }  // namespace hylo::kernels

@@ -165,6 +165,25 @@ std::vector<KernelCheck> check_kernels(const KernelBenchOptions& o) {
                           o));
   }
 
+  // The short conv + SiLU of a Mamba2 layer of the 1B student at 8K tokens, forward and backward,
+  // reading a view into the wider in_proj output (weight and bias fp32 master copies).
+  {
+    const int64_t T = 8192, C = 3072, wide = 5000;
+    std::vector<at::Tensor> in = {at::randn({1, T, wide}, f32), (0.3 * at::randn({C, 1, 4}, f32)).to(at::kDouble),
+                                  (0.1 * at::randn({C}, f32)).to(at::kDouble), at::randn({1, T, C}, f32)};
+    out.push_back(compare("conv_silu", dims({{"T", T}, {"C", C}, {"K", 4}}), in,
+                          [C](std::vector<at::Tensor> t, OpPath p) {
+                            at::AutoGradMode grad(true);
+                            auto proj = t[0].detach().requires_grad_();
+                            auto w = t[1].detach().requires_grad_(), b = t[2].detach().requires_grad_();
+                            auto y = causal_conv1d_silu(proj.narrow(-1, 100, C), w, b, p);
+                            y.backward(t[3].to(y.scalar_type()));
+                            return std::vector<at::Tensor>{y.detach(), proj.grad().narrow(-1, 100, C), w.grad() / 64,
+                                                           b.grad() / 64};
+                          },
+                          o));
+  }
+
   // The training pieces of a Mamba2 layer of the 1B student at 8K tokens: 32 heads x 32 chunks of
   // 256, P = N = 64 (cs and dt are fp32 at every precision: fp64-marked).
   {

@@ -30,6 +30,13 @@ bool gpu_kernels_built();
 // (forward keeping 1/rms, backward) behind one autograd node; the weight may be fp32 for any x.
 at::Tensor rms_norm(const at::Tensor& x, const at::Tensor& weight, double eps, OpPath path = OpPath::Auto);
 
+// Depthwise causal convolution over time + SiLU from an empty state (training, prefill without a
+// cache), channels last: x (B, T, C) with unit channel stride (a view into a projection is fine),
+// weight (C, 1, K), bias (C) or undefined -> silu(conv) (B, T, C) in x's dtype. Differentiable; on
+// GPUs one kernel each way (kernels/causal_conv.cu), else ops::causal_conv1d + silu.
+at::Tensor causal_conv1d_silu(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias,
+                              OpPath path = OpPath::Auto);
+
 // Absorbed MLA decode attention of one token per row: q (B, H, D) against the cache rows (B, L, D),
 // whose first `rank` values are the latent and the rest the RoPE key:
 //   softmax(scale * q rows^T) rows[..., :rank]  ->  (B, H, rank) in q's dtype (softmax in fp32).

@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include "core/model/fused_ops.h"
 #include "core/model/layers.h"
 #include "core/model/mixer_checks.h"
 #include "core/model/ops.h"
@@ -84,9 +85,13 @@ at::Tensor Mamba2Mixer::forward(const at::Tensor& x, int64_t pos, LayerCache* ca
   auto xbc = proj.narrow(-1, s_.d_inner, conv_dim());
   auto dt = proj.narrow(-1, s_.d_inner + conv_dim(), H);  // (B, T, H)
 
-  auto conv = ops::causal_conv1d(xbc.transpose(1, 2), conv1d->weight, conv1d->bias,
-                                 sc ? sc->conv : at::Tensor());
-  xbc = at::silu(conv.out).transpose(1, 2);  // (B, T, conv_dim)
+  ops::SeqResult conv;  // with a cache: its output and the new conv window
+  if (sc) {
+    conv = ops::causal_conv1d(xbc.transpose(1, 2), conv1d->weight, conv1d->bias, sc->conv);
+    xbc = at::silu(conv.out).transpose(1, 2);  // (B, T, conv_dim)
+  } else {
+    xbc = causal_conv1d_silu(xbc, conv1d->weight, conv1d->bias);
+  }
   auto xs = repeat_slots(xbc.narrow(-1, 0, x_channels()).view({B, T, x_channels() / P, P}), H);       // (B, T, H, P)
   auto Bm = repeat_slots(xbc.narrow(-1, x_channels(), b_channels()).view({B, T, b_channels() / N, N}), G);  // (B, T, G, N)
   auto Cm = xbc.narrow(-1, x_channels() + b_channels(), G * N).view({B, T, G, N});                      // (B, T, G, N)

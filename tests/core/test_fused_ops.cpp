@@ -122,6 +122,27 @@ class TestFusedOps : public QObject {
     }
   }
 
+  // y[t, c] = silu(b_c + sum_k w[c, k] x[t - K + 1 + k, c]), zeros before the start; x may be a
+  // view with strided tokens (a slice of a projection's output).
+  void causalConvSiluMatchesDefinition() {
+    const int64_t B = 2, T = 6, C = 3, K = 3;
+    auto proj = randn({B, T, C + 2}, 10), w = randn({C, 1, K}, 11), b = randn({C}, 12);
+    auto x = proj.narrow(2, 1, C);
+    auto y = causal_conv1d_silu(x, w, b);
+    QCOMPARE(y.sizes(), x.sizes());
+    for (int64_t n = 0; n < B; ++n)
+      for (int64_t t = 0; t < T; ++t)
+        for (int64_t c = 0; c < C; ++c) {
+          double pre = b[c].item<double>();
+          for (int64_t k = 0; k < K; ++k) {
+            const int64_t s = t - K + 1 + k;
+            if (s >= 0) pre += w[c][0][k].item<double>() * x[n][s][c].item<double>();
+          }
+          QVERIFY(std::abs(y[n][t][c].item<double>() - pre * sigmoid(pre)) < 1e-12);
+        }
+    QVERIFY_THROWS_EXCEPTION(ModelError, causal_conv1d_silu(x, w.narrow(0, 0, 2), b));
+  }
+
   void ssdDecayMaskMatchesDefinition() {
     const int64_t Z = 2, L = 5;
     auto cb = randn({Z, L, L}, 5), cs = at::cumsum(-at::rand({Z, L}, at::kDouble), -1), dt = at::rand({Z, L}, at::kDouble);
