@@ -16,17 +16,18 @@ constexpr int kThreads = 128;
 
 __device__ __forceinline__ float sigmoid(float a) { return 1.0f / (1.0f + __expf(-a)); }
 
-template <typename T, typename TW>
+// K is a template parameter so that the windows stay in registers (a runtime bound would index
+// them dynamically and put them in local memory).
+template <typename T, typename TW, int K>
 __global__ void conv_silu_forward_kernel(CausalConvArgs a) {
   const int64_t c = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
   if (c >= a.channels) return;
-  const int K = static_cast<int>(a.kernel);
   const int64_t b = blockIdx.z, t0 = static_cast<int64_t>(blockIdx.y) * a.tile;
   const int64_t t1 = min(a.tokens, t0 + a.tile);
   const T* x = static_cast<const T*>(a.x) + b * a.x_batch_stride + c;
   const TW* w = static_cast<const TW*>(a.weight) + c * K;
   T* y = static_cast<T*>(a.y) + (b * a.tokens) * a.channels + c;
-  float wk[kMaxKernel], win[kMaxKernel];
+  float wk[K], win[K];
   for (int k = 0; k < K; ++k) wk[k] = to_float(w[k]);
   const float bias = a.bias ? to_float(static_cast<const TW*>(a.bias)[c]) : 0.0f;
   for (int k = 0; k < K - 1; ++k) {  // win[k] = x[t - K + 1 + k]
@@ -45,18 +46,17 @@ __global__ void conv_silu_forward_kernel(CausalConvArgs a) {
 
 // g_pre[u] = gy[u] silu'(pre[u]);  gx[t] = sum_k w_k g_pre[t + K - 1 - k];
 // gw[k] = sum_t g_pre[t] x[t - K + 1 + k];  gb = sum_t g_pre[t].
-template <typename T, typename TW>
+template <typename T, typename TW, int K>
 __global__ void conv_silu_backward_kernel(CausalConvArgs a) {
   const int64_t c = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
   if (c >= a.channels) return;
-  const int K = static_cast<int>(a.kernel);
   const int64_t b = blockIdx.z, t0 = static_cast<int64_t>(blockIdx.y) * a.tile;
   const int64_t t1 = min(a.tokens, t0 + a.tile);
   const T* x = static_cast<const T*>(a.x) + b * a.x_batch_stride + c;
   const T* gy = static_cast<const T*>(a.gy) + (b * a.tokens) * a.channels + c;
   T* gx = static_cast<T*>(a.gx) + (b * a.tokens) * a.channels + c;
   const TW* w = static_cast<const TW*>(a.weight) + c * K;
-  float wk[kMaxKernel], xwin[kMaxKernel], gwin[kMaxKernel], gw[kMaxKernel];
+  float wk[K], xwin[K], gwin[K], gw[K];
   for (int k = 0; k < K; ++k) {
     wk[k] = to_float(w[k]);
     gw[k] = 0.0f;
@@ -98,14 +98,29 @@ __global__ void conv_silu_backward_kernel(CausalConvArgs a) {
   a.gb_partial[part * a.channels + c] = gb;
 }
 
+template <typename T, typename TW, int K>
+void launch_k(const CausalConvArgs& a, bool backward, dim3 grid, hyloStream_t stream) {
+  if (backward)
+    conv_silu_backward_kernel<T, TW, K><<<grid, kThreads, 0, stream>>>(a);
+  else
+    conv_silu_forward_kernel<T, TW, K><<<grid, kThreads, 0, stream>>>(a);
+}
+
 template <typename T, typename TW>
 const char* launch(const CausalConvArgs& a, bool backward, hyloStream_t stream) {
   const dim3 grid(static_cast<unsigned>((a.channels + kThreads - 1) / kThreads),
                   static_cast<unsigned>(causal_conv_tiles(a.tokens, a.tile)), static_cast<unsigned>(a.batch));
-  if (backward)
-    conv_silu_backward_kernel<T, TW><<<grid, kThreads, 0, stream>>>(a);
-  else
-    conv_silu_forward_kernel<T, TW><<<grid, kThreads, 0, stream>>>(a);
+  switch (a.kernel) {
+    case 1: launch_k<T, TW, 1>(a, backward, grid, stream); break;
+    case 2: launch_k<T, TW, 2>(a, backward, grid, stream); break;
+    case 3: launch_k<T, TW, 3>(a, backward, grid, stream); break;
+    case 4: launch_k<T, TW, 4>(a, backward, grid, stream); break;
+    case 5: launch_k<T, TW, 5>(a, backward, grid, stream); break;
+    case 6: launch_k<T, TW, 6>(a, backward, grid, stream); break;
+    case 7: launch_k<T, TW, 7>(a, backward, grid, stream); break;
+    case 8: launch_k<T, TW, 8>(a, backward, grid, stream); break;
+    default: return "causal_conv_silu: unsupported kernel size";
+  }
   return last_launch_error();
 }
 

@@ -134,4 +134,10 @@ int64_t causal_conv_tiles(int64_t tokens, int64_t tile);
 const char* causal_conv_silu_forward(const CausalConvArgs& args, void* stream);
 const char* causal_conv_silu_backward(const CausalConvArgs& args, void* stream);
 
+// SwiGLU's gate: y = silu(g) * u elementwise over n contiguous elements of `dtype` (silu rounded to
+// the element type first, as the LibTorch ops), and its backward from dy: dg, du.
+const char* swiglu_forward(const void* g, const void* u, void* y, int64_t n, DType dtype, void* stream);
+const char* swiglu_backward(const void* dy, const void* g, const void* u, void* dg, void* du, int64_t n, DType dtype,
+                            void* stream);
+
 }  // namespace hylo::kernels

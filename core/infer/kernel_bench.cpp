@@ -165,6 +165,21 @@ std::vector<KernelCheck> check_kernels(const KernelBenchOptions& o) {
                           o));
   }
 
+  // SwiGLU's gate at the 1B models' MLP width, 8K tokens, forward and backward.
+  {
+    std::vector<at::Tensor> in = {at::randn({8192, 8192}, f32), at::randn({8192, 8192}, f32),
+                                  at::randn({8192, 8192}, f32)};
+    out.push_back(compare("swiglu", dims({{"tokens", 8192}, {"width", 8192}}), in,
+                          [](std::vector<at::Tensor> t, OpPath p) {
+                            at::AutoGradMode grad(true);
+                            auto g = t[0].detach().requires_grad_(), u = t[1].detach().requires_grad_();
+                            auto y = swiglu(g, u, p);
+                            y.backward(t[2]);
+                            return std::vector<at::Tensor>{y.detach(), g.grad(), u.grad()};
+                          },
+                          o));
+  }
+
   // The short conv + SiLU of a Mamba2 layer of the 1B student at 8K tokens, forward and backward,
   // reading a view into the wider in_proj output (weight and bias fp32 master copies).
   {

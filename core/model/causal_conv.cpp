@@ -79,7 +79,10 @@ at::Tensor causal_conv1d_silu(const at::Tensor& x, const at::Tensor& weight, con
       (bias.defined() && (bias.dim() != 1 || bias.size(0) != x.size(2))))
     throw ModelError("causal_conv1d_silu needs x (B, T, C), weight (C, 1, K) and bias (C)");
   if (!fused::use_kernel(path, conv_blocker(x, weight, bias), "causal_conv1d_silu"))
-    return at::silu(ops::causal_conv1d(x.transpose(1, 2), weight, bias).out).transpose(1, 2);
+    return at::silu(ops::causal_conv1d(x.transpose(1, 2), weight.to(x.scalar_type()),
+                                       bias.defined() ? bias.to(x.scalar_type()) : bias)
+                        .out)
+        .transpose(1, 2);
 #if defined(HYLO_HAVE_KERNELS)
   return CausalConvSilu::apply(x, weight, bias)[0];
 #else

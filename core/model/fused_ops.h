@@ -30,6 +30,10 @@ bool gpu_kernels_built();
 // (forward keeping 1/rms, backward) behind one autograd node; the weight may be fp32 for any x.
 at::Tensor rms_norm(const at::Tensor& x, const at::Tensor& weight, double eps, OpPath path = OpPath::Auto);
 
+// SwiGLU's gate silu(g) * u (silu rounded to the element type first). Differentiable; on GPUs one
+// kernel each way (kernels/swiglu.cu).
+at::Tensor swiglu(const at::Tensor& g, const at::Tensor& u, OpPath path = OpPath::Auto);
+
 // Depthwise causal convolution over time + SiLU from an empty state (training, prefill without a
 // cache), channels last: x (B, T, C) with unit channel stride (a view into a projection is fine),
 // weight (C, 1, K), bias (C) or undefined -> silu(conv) (B, T, C) in x's dtype. Differentiable; on

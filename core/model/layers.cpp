@@ -39,7 +39,7 @@ SwiGLU::SwiGLU(int64_t hidden, int64_t intermediate) {
 }
 
 at::Tensor SwiGLU::forward(const at::Tensor& x) {
-  return down_proj->forward(at::silu(gate_proj->forward(x)) * up_proj->forward(x));
+  return down_proj->forward(swiglu(gate_proj->forward(x), up_proj->forward(x)));
 }
 
 // ---- KV cache -----------------------------------------------------------------------------------

@@ -122,6 +122,17 @@ class TestFusedOps : public QObject {
     }
   }
 
+  void swigluIsSiluTimesUpWithItsGradients() {
+    auto g = randn({4, 7}, 13).requires_grad_(), u = randn({4, 7}, 14).requires_grad_(), dy = randn({4, 7}, 15);
+    auto y = swiglu(g, u);
+    y.backward(dy);
+    auto s = at::sigmoid(g.detach());
+    QVERIFY(at::allclose(y, g.detach() * s * u.detach(), 1e-12, 1e-12));
+    QVERIFY(at::allclose(u.grad(), dy * g.detach() * s, 1e-12, 1e-12));
+    QVERIFY(at::allclose(g.grad(), dy * u.detach() * s * (1 + g.detach() * (1 - s)), 1e-12, 1e-12));
+    QVERIFY_THROWS_EXCEPTION(ModelError, swiglu(g, u.narrow(1, 0, 3)));
+  }
+
   // y[t, c] = silu(b_c + sum_k w[c, k] x[t - K + 1 + k, c]), zeros before the start; x may be a
   // view with strided tokens (a slice of a projection's output).
   void causalConvSiluMatchesDefinition() {
