@@ -97,6 +97,23 @@ __device__ __forceinline__ void copy4(const T* from, T* to) {
     *reinterpret_cast<uint2*>(to) = *reinterpret_cast<const uint2*>(from);
   }
 }
+// Four floats rounded to T and stored at an address aligned to four elements (one store).
+__device__ __forceinline__ void store4(float* p, const float v[4]) {
+  *reinterpret_cast<float4*>(p) = make_float4(v[0], v[1], v[2], v[3]);
+}
+template <typename T>
+__device__ __forceinline__ uint16_t float_to_bits(float v);
+template <>
+__device__ __forceinline__ uint16_t float_to_bits<bf16>(float v) { return from_float<bf16>(v).bits; }
+template <>
+__device__ __forceinline__ uint16_t float_to_bits<__half>(float v) { return __half_as_ushort(__float2half_rn(v)); }
+template <typename T>
+__device__ __forceinline__ void store4(T* p, const float v[4]) {
+  static_assert(sizeof(T) == 2, "16-bit element types");
+  const uint32_t lo = float_to_bits<T>(v[0]) | (static_cast<uint32_t>(float_to_bits<T>(v[1])) << 16);
+  const uint32_t hi = float_to_bits<T>(v[2]) | (static_cast<uint32_t>(float_to_bits<T>(v[3])) << 16);
+  *reinterpret_cast<uint2*>(p) = make_uint2(lo, hi);
+}
 template <typename T>
 __device__ __forceinline__ void zero4(T* to) {
   if constexpr (sizeof(T) == 4) {

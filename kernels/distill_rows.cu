@@ -64,6 +64,7 @@ __global__ void distill_rows_kernel(DistillRowsArgs a) {
   T* grad = a.grad ? static_cast<T*>(a.grad) + blockIdx.x * V : nullptr;
   const bool kd = zt != nullptr, ce = a.targets != nullptr;
   const float inv_t = 1.0f / a.temperature;
+  // Four logits per load where rows stay aligned (V a multiple of 4), else one.
   const int vec = V % 4 == 0 ? 4 : 1;
 
   Lse student_t, student_1;  // softmax(zs / T), softmax(zs)
@@ -98,12 +99,20 @@ __global__ void distill_rows_kernel(DistillRowsArgs a) {
       a.ce[blockIdx.x] = target >= 0 && target < V ? lse_1 - to_float(zs[target]) : NAN;
   }
   if (!grad) return;
-  for (int64_t i = threadIdx.x; i < V; i += blockDim.x) {
-    const float s = to_float(zs[i]);
-    float g = 0.0f;
-    if (kd) g += a.kd_coef * (__expf(s * inv_t - lse_s) - __expf(to_float(zt[i]) * inv_t - lse_t));
-    if (ce) g += a.ce_coef * (__expf(s - lse_1) - (i == target ? 1.0f : 0.0f));
-    grad[i] = from_float<T>(g);
+  for (int64_t i = static_cast<int64_t>(threadIdx.x) * vec; i < V; i += static_cast<int64_t>(blockDim.x) * vec) {
+    float s[4], t[4] = {0, 0, 0, 0}, g[4];
+    load_at(zs, i, vec, s);
+    if (kd) load_at(zt, i, vec, t);
+    for (int k = 0; k < vec; ++k) {
+      g[k] = 0.0f;
+      if (kd) g[k] += a.kd_coef * (__expf(s[k] * inv_t - lse_s) - __expf(t[k] * inv_t - lse_t));
+      if (ce) g[k] += a.ce_coef * (__expf(s[k] - lse_1) - (i + k == target ? 1.0f : 0.0f));
+    }
+    if (vec == 4) {
+      store4(grad + i, g);
+    } else {
+      grad[i] = from_float<T>(g[0]);
+    }
   }
 }
 
