@@ -1,8 +1,9 @@
 // Fused RMSNorm: one block per row, the row's sum of squares in fp32, then the two roundings of the
 // LibTorch layer (normalised value to the element type, then the product with the weight), so
-// results match it bit for bit up to the order of the fp32 sum. For training, a forward that also
-// keeps 1/rms per row and a backward that forms the input's gradient row by row and the weight's
-// as per-block partial sums (each thread owns the same columns in every row: no atomics).
+// results match it bit for bit up to the order of the fp32 sum. One forward kernel serves inference
+// and training (which also keeps 1/rms per row); the backward forms the input's gradient row by row
+// and the weight's as per-block partial sums (each thread owns the same columns in every row: no
+// atomics).
 #include "kernels/compat.h"
 #include "kernels/kernels.h"
 #include "kernels/launch.h"
@@ -12,32 +13,8 @@ namespace {
 
 constexpr int64_t kMaxTrainDim = 8192;  // the backward's per-column sums live in shared memory
 
-template <typename T>
-__global__ void rms_norm_kernel(const T* __restrict__ x, const T* __restrict__ w, T* __restrict__ y, int64_t dim,
-                                float eps) {
-  __shared__ float scratch[32];
-  const T* row = x + blockIdx.x * dim;
-  T* out = y + blockIdx.x * dim;
-  float sum = 0.0f;
-  for (int64_t i = threadIdx.x; i < dim; i += blockDim.x) {
-    const float v = to_float(row[i]);
-    sum += v * v;
-  }
-  const float inv = rsqrtf(block_sum(sum, scratch) / static_cast<float>(dim) + eps);
-  for (int64_t i = threadIdx.x; i < dim; i += blockDim.x)
-    out[i] = from_float<T>(to_float(w[i]) * round_to<T>(to_float(row[i]) * inv));
-}
-
-template <typename T>
-void launch(const void* x, const void* w, void* y, int64_t rows, int64_t dim, float eps, hyloStream_t stream) {
-  const int threads = dim >= 1024 ? 256 : 128;
-  rms_norm_kernel<T><<<static_cast<unsigned>(rows), threads, 0, stream>>>(
-      static_cast<const T*>(x), static_cast<const T*>(w), static_cast<T*>(y), dim, eps);
-}
-
-
-// Training: x of TX, w of TW (= TX, or fp32 master weights), y and its gradient of TY (TW, or the
-// 16-bit type the next matmul casts to under autocast).
+// x of TX, w of TW (= TX, or fp32 master weights), y and its gradient of TY (TW, or the 16-bit type
+// the next matmul casts to under autocast). Inference passes rstd = nullptr and one type for all.
 template <typename TX, typename TW, typename TY>
 __global__ void rms_norm_train_forward_kernel(const TX* __restrict__ x, const TW* __restrict__ w, TY* __restrict__ y,
                                               float* __restrict__ rstd, int64_t dim, float eps) {
@@ -50,7 +27,7 @@ __global__ void rms_norm_train_forward_kernel(const TX* __restrict__ x, const TW
     sum += v * v;
   }
   const float inv = rsqrtf(block_sum(sum, scratch) / static_cast<float>(dim) + eps);
-  if (threadIdx.x == 0) rstd[blockIdx.x] = inv;
+  if (threadIdx.x == 0 && rstd) rstd[blockIdx.x] = inv;
   for (int64_t i = threadIdx.x; i < dim; i += blockDim.x)
     out[i] = from_float<TY>(round_to<TW>(to_float(w[i]) * round_to<TX>(to_float(row[i]) * inv)));
 }
@@ -85,7 +62,7 @@ __global__ void rms_norm_backward_kernel(const TY* __restrict__ gy, const TX* __
 int threads_for(int64_t dim) { return dim >= 1024 ? 256 : 128; }
 
 template <typename TX, typename TW, typename TY>
-struct TrainForward {
+struct Forward {
   void operator()(const void* x, const void* w, void* y, float* rstd, int64_t rows, int64_t dim, float eps,
                   hyloStream_t stream) const {
     rms_norm_train_forward_kernel<TX, TW, TY><<<static_cast<unsigned>(rows), threads_for(dim), 0, stream>>>(
@@ -138,7 +115,7 @@ const char* rms_norm_train_forward(const void* x, const void* w, void* y, float*
                                    float eps, DType x_dtype, DType w_dtype, DType y_dtype, void* stream) {
   if (!rms_norm_train_supports(dim)) return "rms_norm_train_forward: unsupported dim";
   if (rows == 0) return nullptr;
-  return dispatch<TrainForward>(x_dtype, w_dtype, y_dtype, x, w, y, rstd, rows, dim, eps,
+  return dispatch<Forward>(x_dtype, w_dtype, y_dtype, x, w, y, rstd, rows, dim, eps,
                                 static_cast<hyloStream_t>(stream));
 }
 
@@ -160,13 +137,8 @@ const char* rms_norm_backward(const void* gy, const void* x, const void* w, cons
 const char* rms_norm(const void* x, const void* w, void* y, int64_t rows, int64_t dim, float eps, DType dtype,
                      void* stream) {
   if (rows == 0) return nullptr;
-  auto s = static_cast<hyloStream_t>(stream);
-  switch (dtype) {
-    case DType::F32: launch<float>(x, w, y, rows, dim, eps, s); break;
-    case DType::F16: launch<__half>(x, w, y, rows, dim, eps, s); break;
-    case DType::BF16: launch<bf16>(x, w, y, rows, dim, eps, s); break;
-  }
-  return last_launch_error();
+  return dispatch<Forward>(dtype, dtype, dtype, x, w, y, static_cast<float*>(nullptr), rows, dim, eps,
+                           static_cast<hyloStream_t>(stream));
 }
 
 }  // namespace hylo::kernels

@@ -14,9 +14,11 @@ namespace {
 using torch::autograd::AutogradContext;
 using torch::autograd::variable_list;
 
-int64_t chunk_size(const DistillInputs& in, int64_t n, int64_t vocab, int64_t element_bytes) {
+int64_t chunk_size(const DistillInputs& in, int64_t n, int64_t vocab, int64_t element_bytes, bool gpu) {
   if (in.chunk_tokens > 0) return std::min(in.chunk_tokens, n);
-  const int64_t budget = int64_t(1) << 30;  // bytes of one (chunk, V) logits tensor
+  // Bytes of one (chunk, V) logits tensor: on GPUs large chunks keep the lm_head matmuls efficient;
+  // the CPU reference holds ~7 such tensors at once, so there they stay small.
+  const int64_t budget = gpu ? int64_t(1) << 30 : int64_t(256) << 20;
   return std::max<int64_t>(1, std::min(n, budget / (vocab * element_bytes)));
 }
 
@@ -64,7 +66,7 @@ struct ChunkedDistill : torch::autograd::Function<ChunkedDistill> {
     at::Tensor grad_w = need_w ? at::zeros(ws.sizes(), ws.options().dtype(at::kFloat)) : at::Tensor();  // (V, C)
     at::Tensor kd_sum = at::zeros({}, hs.options().dtype(at::kDouble));
     at::Tensor ce_sum = at::zeros({}, hs.options().dtype(at::kDouble));
-    const int64_t step = chunk_size(*in, n, vocab, at::elementSize(md));
+    const int64_t step = chunk_size(*in, n, vocab, at::elementSize(md), hs.is_cuda());
     for (int64_t s = 0; s < n; s += step) {
       const int64_t e = std::min(n, s + step);
       at::Tensor h = hs.slice(0, s, e).to(md);                                          // (c, C)

@@ -29,7 +29,8 @@ struct DistillInputs {
   double temperature = 1.0;
   double kd_weight = 1.0;     // weight of T^2 * KL
   double ce_weight = 0.0;     // weight of CE
-  int64_t chunk_tokens = 0;   // tokens per chunk; 0: as many as keep one (chunk, V) logits tensor <= 1 GiB
+  int64_t chunk_tokens = 0;   // tokens per chunk; 0: as many as keep one (chunk, V) logits tensor
+                              // <= 1 GiB on GPUs, <= 256 MiB on the CPU
 };
 
 struct DistillLoss {
