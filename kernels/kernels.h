@@ -17,15 +17,18 @@ const char* rms_norm(const void* x, const void* w, void* y, int64_t rows, int64_
                      void* stream);
 // Training RMSNorm: x (rows, dim) of x_dtype, w (dim) of w_dtype (= x_dtype, or fp32), y of y_dtype
 // (= w_dtype, or 16-bit: the product rounded to w_dtype, then to y_dtype), rstd (rows) = 1/rms per
-// row. The backward: gy of y_dtype, gx of x_dtype, and the weight's gradient as `blocks` partial
-// sums gw_partial (blocks, dim) fp32 whose sum over blocks is d loss / d w (every block writes its row).
+// row. With a gate (rows, dim) of x_dtype (nullptr: none), Mamba2's gated norm:
+// y = w * rmsnorm(x silu(gate)) in fp32, rounded once to y_dtype. The backward: gy of y_dtype, gx
+// (and ggate with a gate) of x_dtype, and the weight's gradient as `blocks` partial sums gw_partial
+// (blocks, dim) fp32 whose sum over blocks is d loss / d w (every block writes its row).
 bool rms_norm_train_supports(int64_t dim);  // dim <= 8192
-const char* rms_norm_train_forward(const void* x, const void* w, void* y, float* rstd, int64_t rows, int64_t dim,
-                                   float eps, DType x_dtype, DType w_dtype, DType y_dtype, void* stream);
+const char* rms_norm_train_forward(const void* x, const void* gate, const void* w, void* y, float* rstd,
+                                   int64_t rows, int64_t dim, float eps, DType x_dtype, DType w_dtype, DType y_dtype,
+                                   void* stream);
 int64_t rms_norm_backward_blocks(int64_t rows, int device);
-const char* rms_norm_backward(const void* gy, const void* x, const void* w, const float* rstd, void* gx,
-                              float* gw_partial, int64_t rows, int64_t dim, int64_t blocks, DType x_dtype,
-                              DType w_dtype, DType y_dtype, void* stream);
+const char* rms_norm_backward(const void* gy, const void* x, const void* gate, const void* w, const float* rstd,
+                              void* gx, void* ggate, float* gw_partial, int64_t rows, int64_t dim, int64_t blocks,
+                              DType x_dtype, DType w_dtype, DType y_dtype, void* stream);
 
 // Absorbed MLA decode attention of one new token per row over a latent cache:
 //   s_t = scale * q_h . c_t  (t < length),   out_h = sum_t softmax(s)_t c_t[0:rank]

@@ -109,6 +109,21 @@ std::vector<KernelCheck> check_kernels(const KernelBenchOptions& o) {
                           },
                           o));
   }
+  // Mamba2's gated norm (gate before the norm, one group over d_inner) of the 1B student at 8K tokens.
+  {
+    auto x = at::randn({8192, 2048}, f32), gate = at::randn({8192, 2048}, f32);
+    auto w = (1 + 0.1 * at::randn({2048}, f32)).to(at::kDouble), gy = at::randn({8192, 2048}, f32);
+    out.push_back(compare("gated_norm", dims({{"rows", 8192}, {"dim", 2048}}), {x, gate, w, gy},
+                          [](std::vector<at::Tensor> in, OpPath p) {
+                            at::AutoGradMode grad(true);
+                            auto x = in[0].detach().requires_grad_(), g = in[1].detach().requires_grad_();
+                            auto w = in[2].detach().requires_grad_();
+                            auto y = gated_rms_norm(x, g, w, 1e-5, 2048, true, p);
+                            y.backward(in[3].to(y.scalar_type()));
+                            return std::vector<at::Tensor>{y.detach(), x.grad(), g.grad(), w.grad() / 64};
+                          },
+                          o));
+  }
 
   struct Mla { int64_t B, H, rank, rope, L; };
   std::vector<Mla> mla = {{1, 24, 128, 64, 4097}, {2, 32, 128, 32, 1000}, {1, 16, 512, 64, 300}, {3, 8, 96, 32, 33}};

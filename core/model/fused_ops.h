@@ -30,6 +30,13 @@ bool gpu_kernels_built();
 // (forward keeping 1/rms, backward) behind one autograd node; the weight may be fp32 for any x.
 at::Tensor rms_norm(const at::Tensor& x, const at::Tensor& weight, double eps, OpPath path = OpPath::Auto);
 
+// RMSNorm with a SiLU gate over groups of group_size channels (GatedRMSNorm): gate before the norm
+// (Mamba2) h = x silu(gate), else after (Gated DeltaNet); y = weight * h / rms(h) per group, in fp32
+// (fp64 for fp64 inputs), returned in x's dtype. Differentiable; on GPUs the RMSNorm kernel pair
+// with its gate when it gates before one norm over the whole last dim.
+at::Tensor gated_rms_norm(const at::Tensor& x, const at::Tensor& gate, const at::Tensor& weight, double eps,
+                          int64_t group_size, bool gate_before_norm, OpPath path = OpPath::Auto);
+
 // SwiGLU's gate silu(g) * u (silu rounded to the element type first). Differentiable; on GPUs one
 // kernel each way (kernels/swiglu.cu).
 at::Tensor swiglu(const at::Tensor& g, const at::Tensor& u, OpPath path = OpPath::Auto);

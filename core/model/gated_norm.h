@@ -7,6 +7,8 @@
 
 #include <cstdint>
 
+#include "core/model/fused_ops.h"
+
 namespace hylo {
 
 class GatedRMSNorm : public torch::nn::Module {
@@ -18,16 +20,7 @@ class GatedRMSNorm : public torch::nn::Module {
 
   // x, gate: (..., dim) -> (..., dim) in x's dtype; the maths in fp32 (fp64 for fp64 inputs).
   at::Tensor forward(const at::Tensor& x, const at::Tensor& gate) {
-    const auto cd = x.scalar_type() == at::kDouble ? at::kDouble : at::kFloat;
-    auto h = x.to(cd);
-    auto g = at::silu(gate.to(cd));
-    if (gate_before_norm_) h = h * g;
-    auto sizes = x.sizes().vec();
-    auto grouped = h.reshape({-1, sizes.back() / group_size_, group_size_});
-    grouped = grouped * at::rsqrt(grouped.pow(2).mean(-1, /*keepdim=*/true) + eps_);
-    h = grouped.reshape(sizes) * weight.to(cd);
-    if (!gate_before_norm_) h = h * g;
-    return h.to(x.scalar_type());
+    return gated_rms_norm(x, gate, weight, eps_, group_size_, gate_before_norm_);
   }
 
   at::Tensor weight;  // (dim)
