@@ -84,7 +84,8 @@ at::Tensor causal_conv1d_silu(const at::Tensor& x, const at::Tensor& weight, con
                         .out)
         .transpose(1, 2);
 #if defined(HYLO_HAVE_KERNELS)
-  return CausalConvSilu::apply(x, weight, bias)[0];
+  // Custom autograd nodes take no undefined inputs: a missing bias is a zero one (its gradient unused).
+  return CausalConvSilu::apply(x, weight, bias.defined() ? bias : at::zeros({x.size(2)}, weight.options()))[0];
 #else
   return {};
 #endif

@@ -81,47 +81,75 @@ namespace {
 #if defined(HYLO_HAVE_KERNELS)
 // Training on GPUs: the kernels both ways (the reference through autograd runs ~8 elementwise
 // passes forward and ~15 backward over each (tokens, dim) activation).
-// With a gate: Mamba2's gated norm, w * rmsnorm(x silu(gate)) (gated_rms_norm).
+// The kernel pair behind two autograd nodes: without and with a gate (custom autograd nodes take
+// no undefined tensors as inputs). With a gate: Mamba2's gated norm, w * rmsnorm(x silu(gate)).
+at::Tensor rms_norm_train_forward(torch::autograd::AutogradContext* ctx, const at::Tensor& x, const at::Tensor& weight,
+                                  const at::Tensor& gate, double eps, int64_t out_dtype) {
+  const c10::cuda::CUDAGuard guard(x.device());
+  auto xc = x.contiguous(), wc = weight.contiguous();
+  auto gc = gate.defined() ? gate.contiguous() : at::Tensor();
+  const int64_t dim = x.size(-1), rows = xc.numel() / dim;
+  const auto y_dtype = static_cast<at::ScalarType>(out_dtype);
+  auto y = at::empty(x.sizes(), x.options().dtype(y_dtype));
+  auto rstd = at::empty({rows}, x.options().dtype(at::kFloat));
+  check_launch(kernels::rms_norm_train_forward(xc.data_ptr(), gc.defined() ? gc.data_ptr() : nullptr, wc.data_ptr(),
+                                               y.data_ptr(), rstd.data_ptr<float>(), rows, dim,
+                                               static_cast<float>(eps), to_kernel_dtype(x.scalar_type()),
+                                               to_kernel_dtype(weight.scalar_type()), to_kernel_dtype(y_dtype),
+                                               stream_of(x)),
+               "rms_norm");
+  ctx->save_for_backward(gc.defined() ? std::vector<at::Tensor>{xc, wc, rstd, gc} : std::vector<at::Tensor>{xc, wc, rstd});
+  ctx->saved_data["y_dtype"] = out_dtype;
+  return y;
+}
+
+// Returns {gx, gw} or {gx, gw, ggate}.
+torch::autograd::variable_list rms_norm_train_backward(torch::autograd::AutogradContext* ctx,
+                                                       const torch::autograd::variable_list& grads) {
+  const auto saved = ctx->get_saved_variables();
+  const at::Tensor &x = saved[0], &w = saved[1], &rstd = saved[2];
+  const at::Tensor gate = saved.size() > 3 ? saved[3] : at::Tensor();
+  const auto y_dtype = static_cast<at::ScalarType>(ctx->saved_data["y_dtype"].toInt());
+  const c10::cuda::CUDAGuard guard(x.device());
+  auto gy = grads[0].to(y_dtype).contiguous();
+  const int64_t dim = x.size(-1), rows = x.numel() / dim;
+  const int64_t blocks = kernels::rms_norm_backward_blocks(rows, x.device().index());
+  auto gx = at::empty_like(x);
+  auto ggate = gate.defined() ? at::empty_like(gate) : at::Tensor();
+  auto partial = at::empty({blocks, dim}, x.options().dtype(at::kFloat));
+  check_launch(kernels::rms_norm_backward(gy.data_ptr(), x.data_ptr(), gate.defined() ? gate.data_ptr() : nullptr,
+                                          w.data_ptr(), rstd.data_ptr<float>(), gx.data_ptr(),
+                                          ggate.defined() ? ggate.data_ptr() : nullptr, partial.data_ptr<float>(), rows,
+                                          dim, blocks, to_kernel_dtype(x.scalar_type()),
+                                          to_kernel_dtype(w.scalar_type()), to_kernel_dtype(y_dtype), stream_of(x)),
+               "rms_norm backward");
+  torch::autograd::variable_list out = {gx, partial.sum(0).to(w.scalar_type())};
+  if (gate.defined()) out.push_back(ggate);
+  return out;
+}
+
 struct RmsNormFunction : torch::autograd::Function<RmsNormFunction> {
   static torch::autograd::variable_list forward(torch::autograd::AutogradContext* ctx, const at::Tensor& x,
-                                                const at::Tensor& weight, const at::Tensor& gate, double eps,
-                                                int64_t out_dtype) {
-    const c10::cuda::CUDAGuard guard(x.device());
-    auto xc = x.contiguous(), wc = weight.contiguous();
-    auto gc = gate.defined() ? gate.contiguous() : at::Tensor();
-    const int64_t dim = x.size(-1), rows = xc.numel() / dim;
-    const auto y_dtype = static_cast<at::ScalarType>(out_dtype);
-    auto y = at::empty(x.sizes(), x.options().dtype(y_dtype));
-    auto rstd = at::empty({rows}, x.options().dtype(at::kFloat));
-    check_launch(kernels::rms_norm_train_forward(xc.data_ptr(), gc.defined() ? gc.data_ptr() : nullptr, wc.data_ptr(),
-                                                 y.data_ptr(), rstd.data_ptr<float>(), rows, dim,
-                                                 static_cast<float>(eps), to_kernel_dtype(x.scalar_type()),
-                                                 to_kernel_dtype(weight.scalar_type()), to_kernel_dtype(y_dtype),
-                                                 stream_of(x)),
-                 "rms_norm");
-    ctx->save_for_backward({xc, wc, gc, rstd});
-    ctx->saved_data["y_dtype"] = out_dtype;
-    return {y};
+                                                const at::Tensor& weight, double eps, int64_t out_dtype) {
+    return {rms_norm_train_forward(ctx, x, weight, at::Tensor(), eps, out_dtype)};
   }
   static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
                                                  torch::autograd::variable_list grads) {
-    const auto saved = ctx->get_saved_variables();
-    const at::Tensor &x = saved[0], &w = saved[1], &gate = saved[2], &rstd = saved[3];
-    const auto y_dtype = static_cast<at::ScalarType>(ctx->saved_data["y_dtype"].toInt());
-    const c10::cuda::CUDAGuard guard(x.device());
-    auto gy = grads[0].to(y_dtype).contiguous();
-    const int64_t dim = x.size(-1), rows = x.numel() / dim;
-    const int64_t blocks = kernels::rms_norm_backward_blocks(rows, x.device().index());
-    auto gx = at::empty_like(x);
-    auto ggate = gate.defined() ? at::empty_like(gate) : at::Tensor();
-    auto partial = at::empty({blocks, dim}, x.options().dtype(at::kFloat));
-    check_launch(kernels::rms_norm_backward(gy.data_ptr(), x.data_ptr(), gate.defined() ? gate.data_ptr() : nullptr,
-                                            w.data_ptr(), rstd.data_ptr<float>(), gx.data_ptr(),
-                                            ggate.defined() ? ggate.data_ptr() : nullptr, partial.data_ptr<float>(),
-                                            rows, dim, blocks, to_kernel_dtype(x.scalar_type()),
-                                            to_kernel_dtype(w.scalar_type()), to_kernel_dtype(y_dtype), stream_of(x)),
-                 "rms_norm backward");
-    return {gx, partial.sum(0).to(w.scalar_type()), ggate, at::Tensor(), at::Tensor()};
+    auto g = rms_norm_train_backward(ctx, grads);
+    return {g[0], g[1], at::Tensor(), at::Tensor()};
+  }
+};
+
+struct GatedRmsNormFunction : torch::autograd::Function<GatedRmsNormFunction> {
+  static torch::autograd::variable_list forward(torch::autograd::AutogradContext* ctx, const at::Tensor& x,
+                                                const at::Tensor& weight, const at::Tensor& gate, double eps,
+                                                int64_t out_dtype) {
+    return {rms_norm_train_forward(ctx, x, weight, gate, eps, out_dtype)};
+  }
+  static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
+                                                 torch::autograd::variable_list grads) {
+    auto g = rms_norm_train_backward(ctx, grads);
+    return {g[0], g[1], g[2], at::Tensor(), at::Tensor()};
   }
 };
 #endif
@@ -160,7 +188,7 @@ at::Tensor rms_norm(const at::Tensor& x, const at::Tensor& weight, double eps, O
 #if defined(HYLO_HAVE_KERNELS)
   if (training) {
     const auto y_dtype = autocast ? at::kBFloat16 : at::promote_types(x.scalar_type(), weight.scalar_type());
-    return RmsNormFunction::apply(x, weight, at::Tensor(), eps, static_cast<int64_t>(y_dtype))[0];
+    return RmsNormFunction::apply(x, weight, eps, static_cast<int64_t>(y_dtype))[0];
   }
   const c10::cuda::CUDAGuard guard(x.device());
   auto xc = x.contiguous(), wc = weight.contiguous();
@@ -201,7 +229,7 @@ at::Tensor gated_rms_norm(const at::Tensor& x, const at::Tensor& gate, const at:
     return h.to(x.scalar_type());
   }
 #if defined(HYLO_HAVE_KERNELS)
-  return RmsNormFunction::apply(x, weight, gate, eps, static_cast<int64_t>(x.scalar_type()))[0];
+  return GatedRmsNormFunction::apply(x, weight, gate, eps, static_cast<int64_t>(x.scalar_type()))[0];
 #else
   return {};
 #endif
