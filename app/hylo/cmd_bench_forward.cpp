@@ -1,5 +1,6 @@
 // `hylo bench forward`: prefill throughput of a random-weight model (Llama-3.2-1B shape by default,
-// or any config.json), per dtype, beside a square matmul's FLOP rate measured in the same run.
+// or any shape of core/spec/model_shapes.h), per dtype, beside a square matmul's FLOP rate measured
+// in the same run.
 #include <ATen/Parallel.h>
 #include <nlohmann/json.hpp>
 #include <torch/csrc/autograd/grad_mode.h>
@@ -11,43 +12,14 @@
 #include <sstream>
 
 #include "app/hylo/command.h"
+#include "core/infer/engine.h"
 #include "core/model/hybrid_model.h"
 #include "core/spec/error.h"
+#include "core/spec/model_shapes.h"
 
 namespace {
 
 using clock_type = std::chrono::steady_clock;
-
-hylo::ModelConfig llama_1b_config() {
-  hylo::ModelConfig c;
-  c.model_type = "llama";
-  c.architecture = "LlamaForCausalLM";
-  c.vocab_size = 128256;
-  c.hidden_size = 2048;
-  c.intermediate_size = 8192;
-  c.num_hidden_layers = 16;
-  c.num_attention_heads = 32;
-  c.num_key_value_heads = 8;
-  c.head_dim = 64;
-  c.max_position_embeddings = 131072;
-  c.rms_norm_eps = 1e-5;
-  c.rope_theta = 500000.0;
-  c.rope_scaling.type = "llama3";
-  c.rope_scaling.factor = 32;
-  c.rope_scaling.low_freq_factor = 1;
-  c.rope_scaling.high_freq_factor = 4;
-  c.rope_scaling.original_max_position_embeddings = 8192;
-  c.tie_word_embeddings = true;
-  c.torch_dtype = "bfloat16";
-  return c;
-}
-
-at::ScalarType parse_dtype(const std::string& s) {
-  if (s == "fp32" || s == "float32") return at::kFloat;
-  if (s == "bf16" || s == "bfloat16") return at::kBFloat16;
-  if (s == "fp16" || s == "float16") return at::kHalf;
-  throw hylo::ConfigError("unknown dtype '" + s + "' (expected fp32, bf16 or fp16)", {}, "--dtype");
-}
 
 // The BLAS library this process really loaded (Debian picks it through alternatives at run time).
 std::string loaded_blas() {
@@ -94,7 +66,7 @@ double prefill_flops(hylo::HybridModel& m, int64_t batch, int64_t tokens) {
 }
 
 struct Options {
-  std::string config = "1b";
+  std::string config = "llama-1b";
   int64_t tokens = 512, batch = 1, repeats = 2;
   std::string dtypes = "fp32,bf16";
   std::string device = "cpu";
@@ -102,8 +74,8 @@ struct Options {
 };
 
 void run(const Options& o) {
-  const auto config = o.config == "1b" ? llama_1b_config() : hylo::ModelConfig::load(o.config);
-  const at::Device device(o.device);
+  const auto config = hylo::model_shape(o.config, "--config");
+  const at::Device device = hylo::parse_device(o.device, "--device");
   at::NoGradGuard no_grad;
   at::manual_seed(0);
   auto model = std::make_shared<hylo::HybridModel>(config);
@@ -121,7 +93,7 @@ void run(const Options& o) {
                 "seconds", "tokens/s", "GFLOP/s", "matmul GFLOP/s", "ratio", o.config.c_str(),
                 static_cast<long long>(o.batch), static_cast<long long>(o.tokens), threads, blas.c_str());
   while (std::getline(list, name, ',')) {
-    const auto dtype = parse_dtype(name);
+    const auto dtype = hylo::parse_dtype(name, "--dtype");
     model->to(dtype);
     sync(model->forward(ids));  // warm-up: allocator, oneDNN/cuBLAS plans
     double best = 1e30;
@@ -159,7 +131,7 @@ void run(const Options& o) {
 void setup_bench_forward(CLI::App& root) {
   auto opts = std::make_shared<Options>();
   auto* cmd = hylo::cli::bench_group(root)->add_subcommand("forward", "Prefill tokens/s of a random-weight model per dtype");
-  cmd->add_option("--config", opts->config, "'1b' (Llama-3.2-1B shape) or a config.json / checkpoint folder");
+  cmd->add_option("--config", opts->config, "A model shape (llama-1b, llama-1b-hylo, ...), a plan, a checkpoint folder or a config.json");
   cmd->add_option("--tokens", opts->tokens, "Tokens per sequence")->check(CLI::PositiveNumber);
   cmd->add_option("--batch", opts->batch, "Sequences per forward")->check(CLI::PositiveNumber);
   cmd->add_option("--repeats", opts->repeats, "Timed forwards per dtype (best is reported)")->check(CLI::PositiveNumber);

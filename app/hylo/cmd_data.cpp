@@ -69,17 +69,8 @@ void run_inspect(const std::string& dir) {
   std::printf("checksums:  ok\n");
 }
 
-// The `data` group, shared with cmd_data_brown.cpp (whichever registers first creates it).
-CLI::App* data_group(CLI::App& root) {
-  for (auto* sub : root.get_subcommands([](CLI::App*) { return true; }))
-    if (sub->get_name() == "data") return sub;
-  auto* data = root.add_subcommand("data", "Training data: tokenize text into shards, inspect shards");
-  data->require_subcommand(1);
-  return data;
-}
-
 void setup_data(CLI::App& root) {
-  auto* data = data_group(root);
+  auto* data = hylo::cli::data_group(root);
 
   auto args = std::make_shared<TokenizeArgs>();
   auto* tok = data->add_subcommand("tokenize", "Tokenize .txt / .jsonl files and folders into uint32 shards");

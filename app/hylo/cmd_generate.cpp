@@ -6,6 +6,7 @@
 #include <iostream>
 
 #include "app/hylo/command.h"
+#include "core/infer/engine.h"
 #include "core/infer/generate.h"
 #include "core/model/model_io.h"
 #include "core/spec/error.h"
@@ -19,12 +20,6 @@ struct Options {
   bool raw = false;  // no BOS / template tokens around the prompt
 };
 
-at::ScalarType parse_dtype(const std::string& s) {
-  if (s == "fp32") return at::kFloat;
-  if (s == "bf16") return at::kBFloat16;
-  throw hylo::ConfigError("unknown dtype '" + s + "' (expected fp32 or bf16)", {}, "--dtype");
-}
-
 // Printable text of the tokens so far; a token that ends inside a UTF-8 character waits for the next.
 std::string decodable(const hylo::Tokenizer& tok, const std::vector<int32_t>& ids) {
   std::string text = tok.decode(ids);
@@ -34,8 +29,8 @@ std::string decodable(const hylo::Tokenizer& tok, const std::vector<int32_t>& id
 }
 
 void run(Options o) {
-  const auto dtype = parse_dtype(o.dtype);
-  const at::Device device(o.device);
+  const auto dtype = hylo::parse_dtype(o.dtype, "--dtype");
+  const at::Device device = hylo::parse_device(o.device, "--device");
   auto model = hylo::load_model(o.checkpoint, dtype, device);
   auto tokenizer = hylo::Tokenizer::from_file(o.checkpoint);
   auto prompt32 = tokenizer.encode(o.prompt, !o.raw);
@@ -87,7 +82,7 @@ void setup_generate(CLI::App& root) {
   cmd->add_option("--top-p", o->gen.top_p, "Nucleus sampling mass")->check(CLI::Range(0.0, 1.0));
   cmd->add_option("--top-k", o->gen.top_k, "Sample among the k most likely tokens (0: all)")->check(CLI::NonNegativeNumber);
   cmd->add_option("--seed", o->gen.seed, "Sampling seed");
-  cmd->add_option("--dtype", o->dtype, "fp32 or bf16");
+  cmd->add_option("--dtype", o->dtype, "fp32, bf16 or fp16");
   cmd->add_option("--device", o->device, "cpu, cuda, cuda:1, ...");
   cmd->add_flag("--raw", o->raw, "Do not add BOS / template tokens to the prompt");
   cmd->callback([o] { run(*o); });

@@ -29,6 +29,9 @@ inline CLI::App* subcommand_group(CLI::App& root, const std::string& name, const
 inline CLI::App* bench_group(CLI::App& root) {
   return subcommand_group(root, "bench", "Benchmarks (print a table; --json / --out for JSON)");
 }
+inline CLI::App* data_group(CLI::App& root) {
+  return subcommand_group(root, "data", "Training data: tokenize text into shards, inspect shards");
+}
 
 }  // namespace hylo::cli
 
