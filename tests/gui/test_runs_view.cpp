@@ -27,6 +27,25 @@ static std::int64_t running_run(store::ProjectStore& s) {
   return id;
 }
 
+// A new project holding one running run, with the fake trainer told to act as `mode`
+// (tests/gui/fake/fake_hylo.sh: die, crash, slow).
+struct FakeRunProject {
+  QTemporaryDir dir;
+  store::ProjectStore store = store::ProjectStore::open(dir.path().toStdString(), true);
+  std::int64_t run = running_run(store);
+
+  explicit FakeRunProject(const char* mode) {
+    qputenv("FAKE_RUN", QByteArray::number(qlonglong(run)));
+    qputenv("FAKE_TRAIN", mode);
+  }
+  // Opens the project in `view` with a student folder inside it.
+  bool open_in(RunsView& view) {
+    if (!view.set_project(dir.path())) return false;
+    view.set_student_dir(dir.filePath("student"));
+    return true;
+  }
+};
+
 class TestRunsView : public QObject {
   Q_OBJECT
  private slots:
@@ -44,22 +63,17 @@ class TestRunsView : public QObject {
   }
 
   void a_dying_trainer_shows_failed_with_its_message() {
-    QTemporaryDir dir;
-    auto s = store::ProjectStore::open(dir.path().toStdString(), true);
-    const std::int64_t run = running_run(s);
-    qputenv("FAKE_RUN", QByteArray::number(qlonglong(run)));
-    qputenv("FAKE_TRAIN", "die");
+    FakeRunProject p("die");
     RunsView view;
     view.resize(1200, 700);
     QSignalSpy errors(&view, &RunsView::error_occurred);
-    QVERIFY(view.set_project(dir.path()));
-    view.set_student_dir(dir.filePath("student"));
+    QVERIFY(p.open_in(view));
     QVERIFY(view.start(false));
     QTRY_COMPARE(errors.size(), 1);
     QVERIFY(errors[0][1].toString().contains("shard 3 is truncated"));
     QVERIFY(errors[0][1].toString().contains("exited with 3"));
     // Recorded in the store and shown in the table.
-    const store::RunRecord r = s.get_run(run);
+    const store::RunRecord r = p.store.get_run(p.run);
     QCOMPARE(r.state, store::RunState::Failed);
     QCOMPARE(r.exit_code.value_or(-1), 3);
     QVERIFY(QString::fromStdString(r.message).contains("shard 3 is truncated"));
@@ -69,27 +83,22 @@ class TestRunsView : public QObject {
     QVERIFY(view.status_text().contains("shard 3 is truncated"));
     QVERIFY(view.run_log()->toPlainText().contains("stage 0 (kd)"));
     // The recipe the run was started with lies beside its checkpoints.
-    QVERIFY(QFile::exists(dir.filePath("runs/run-1/recipe.yaml")));
+    QVERIFY(QFile::exists(p.dir.filePath("runs/run-1/recipe.yaml")));
     save_screenshot(&view, "runs_failed");
   }
 
   void a_killed_trainer_shows_crashed_and_is_recorded_failed() {
-    QTemporaryDir dir;
-    auto s = store::ProjectStore::open(dir.path().toStdString(), true);
-    const std::int64_t run = running_run(s);
-    qputenv("FAKE_RUN", QByteArray::number(qlonglong(run)));
-    qputenv("FAKE_TRAIN", "crash");
+    FakeRunProject p("crash");
     RunsView view;
     QSignalSpy errors(&view, &RunsView::error_occurred);
-    QVERIFY(view.set_project(dir.path()));
-    view.set_student_dir(dir.filePath("student"));
+    QVERIFY(p.open_in(view));
     QVERIFY(view.start(false));
     QTRY_COMPARE(errors.size(), 1);
     qunsetenv("FAKE_TRAIN");
     const QString why = errors[0][1].toString();
     QVERIFY2(why.contains("crashed") && why.contains("allocating the step's activations"), qPrintable(why));
     QCOMPARE(view.trainer()->step(), std::int64_t(2));
-    const store::RunRecord r = s.get_run(run);
+    const store::RunRecord r = p.store.get_run(p.run);
     QCOMPARE(r.state, store::RunState::Failed);
     QVERIFY(!r.exit_code.has_value());  // killed: there is no exit code to record
     QVERIFY2(QString::fromStdString(r.message) == why, r.message.c_str());
@@ -99,35 +108,26 @@ class TestRunsView : public QObject {
   }
 
   void stop_sends_sigterm_and_records_stopped() {
-    QTemporaryDir dir;
-    auto s = store::ProjectStore::open(dir.path().toStdString(), true);
-    const std::int64_t run = running_run(s);
-    qputenv("FAKE_RUN", QByteArray::number(qlonglong(run)));
-    qputenv("FAKE_TRAIN", "slow");
+    FakeRunProject p("slow");
     RunsView view;
     QSignalSpy errors(&view, &RunsView::error_occurred);
-    QVERIFY(view.set_project(dir.path()));
-    view.set_student_dir(dir.filePath("student"));
+    QVERIFY(p.open_in(view));
     QVERIFY(view.start(false));
     QTRY_VERIFY(view.trainer()->step() >= 2);
     QVERIFY(view.trainer()->eta_s().has_value());
     view.stop();
     QTRY_VERIFY(!view.trainer()->running());
     QVERIFY(view.run_log()->toPlainText().contains("checkpoint at step 2"));
-    QCOMPARE(s.get_run(run).state, store::RunState::Stopped);
+    QCOMPARE(p.store.get_run(p.run).state, store::RunState::Stopped);
     QCOMPARE(errors.size(), 0);
   }
 
   // Resume starts the trainer again on the same output folder with --resume (the trainer then
   // continues from its newest checkpoint there; tests/core/test_train.cpp checks that part).
   void resume_restarts_on_the_same_folder() {
-    QTemporaryDir dir;
-    auto s = store::ProjectStore::open(dir.path().toStdString(), true);
-    qputenv("FAKE_RUN", QByteArray::number(qlonglong(running_run(s))));
-    qputenv("FAKE_TRAIN", "slow");
+    FakeRunProject p("slow");
     RunsView view;
-    QVERIFY(view.set_project(dir.path()));
-    view.set_student_dir(dir.filePath("student"));
+    QVERIFY(p.open_in(view));
     QVERIFY(view.start(false));
     QTRY_VERIFY(view.trainer()->step() >= 2);
     const QString first = view.run_log()->toPlainText().section('\n', 0, 0);
