@@ -100,13 +100,13 @@ at::Tensor Mamba2Mixer::forward(const at::Tensor& x, int64_t pos, LayerCache* ca
 
   ops::SeqResult ssd;
   if (sc && T == 1 && sc->state.defined()) {
-    ssd = ops::ssd_recurrent_step(xs.select(1, 0), dt.select(1, 0), A, Bm.select(1, 0), Cm.select(1, 0), sc->state);
+    ssd = ops::ssd_recurrent_step(xs.select(1, 0), dt.select(1, 0), A, Bm.select(1, 0), Cm.select(1, 0), sc->state, D);
     ssd.out = ssd.out.unsqueeze(1);
   } else {
-    ssd = ops::ssd_chunked(xs, dt, A, Bm, Cm, s_.chunk_size, sc ? sc->state : at::Tensor());
+    ssd = ops::ssd_chunked(xs, dt, A, Bm, Cm, s_.chunk_size, sc ? sc->state : at::Tensor(), D);
   }
   if (sc) sc->update(conv.state, ssd.state, T);
-  auto y = (ssd.out + D.view({1, 1, H, 1}) * xs).reshape({B, T, s_.d_inner}).to(x.scalar_type());
+  auto y = ssd.out.reshape({B, T, s_.d_inner}).to(x.scalar_type());
   y = norm ? norm->forward(y, z) : y * at::silu(z);
   return out_proj->forward(y);
 }

@@ -23,22 +23,24 @@ struct SeqResult {
 // ---- Mamba2 SSD (state space duality, arXiv 2405.21060 §6-7) -----------------------------------
 // Per head h, with group g = h / (H / G):
 //   S_t = exp(dt_t * A_h) * S_{t-1} + dt_t * x_t B_t^T        S: (P, N)
-//   y_t = S_t C_t                                             (the D skip is the mixer's job)
+//   y_t = S_t C_t + D_h x_t                                   (the skip when D is given)
 // x: (B, T, H, P); dt: (B, T, H), already softplus'd (positive); A: (H), negative;
-// Bm, Cm: (B, T, G, N); initial_state: (B, H, P, N). Returns out (B, T, H, P), state (B, H, P, N).
+// Bm, Cm: (B, T, G, N); initial_state: (B, H, P, N); D: (H) or undefined (no skip).
+// Returns out (B, T, H, P), state (B, H, P, N).
 
 // Chunks of `chunk` tokens: the quadratic (attention-like) form inside each chunk, the state passed
 // between chunks. T need not be a multiple of chunk. One autograd node with a hand-written backward
 // (ssd_chunked.cpp); for bf16/fp16 inputs its (L, L) matmuls take bf16/fp16 operands (fp32
 // accumulation), the state stays fp32.
 SeqResult ssd_chunked(const at::Tensor& x, const at::Tensor& dt, const at::Tensor& A, const at::Tensor& Bm,
-                      const at::Tensor& Cm, int64_t chunk, const at::Tensor& initial_state = {});
+                      const at::Tensor& Cm, int64_t chunk, const at::Tensor& initial_state = {},
+                      const at::Tensor& D = {});
 // One token: x (B, H, P), dt (B, H), Bm/Cm (B, G, N), state (B, H, P, N) -> out (B, H, P), new state.
 SeqResult ssd_recurrent_step(const at::Tensor& x, const at::Tensor& dt, const at::Tensor& A, const at::Tensor& Bm,
-                             const at::Tensor& Cm, const at::Tensor& state);
+                             const at::Tensor& Cm, const at::Tensor& state, const at::Tensor& D = {});
 // The recurrence token by token (ssd_recurrent_step in a loop).
 SeqResult ssd_naive(const at::Tensor& x, const at::Tensor& dt, const at::Tensor& A, const at::Tensor& Bm,
-                    const at::Tensor& Cm, const at::Tensor& initial_state = {});
+                    const at::Tensor& Cm, const at::Tensor& initial_state = {}, const at::Tensor& D = {});
 
 // ---- Gated delta rule (Gated DeltaNet, arXiv 2412.06464 eq. 10) ---------------------------------
 // Per head, state S: (K, V), alpha_t = exp(g_t):

@@ -29,7 +29,7 @@ at::Tensor segsum(const at::Tensor& a) {
 // ---- SSD ----------------------------------------------------------------------------------------
 
 SeqResult ssd_recurrent_step(const at::Tensor& x_in, const at::Tensor& dt_in, const at::Tensor& A, const at::Tensor& B_in,
-                             const at::Tensor& C_in, const at::Tensor& state) {
+                             const at::Tensor& C_in, const at::Tensor& state, const at::Tensor& D) {
   const auto cd = compute_dtype(x_in);
   const int64_t H = x_in.size(1);
   auto x = x_in.to(cd);                                                    // (B, H, P)
@@ -39,17 +39,18 @@ SeqResult ssd_recurrent_step(const at::Tensor& x_in, const at::Tensor& dt_in, co
   auto dA = at::exp(dt * A.to(cd)).unsqueeze(-1).unsqueeze(-1);           // (B, H, 1, 1)
   auto S = dA * state.to(cd) + (dt.unsqueeze(-1) * x).unsqueeze(-1) * Bm.unsqueeze(-2);  // (B, H, P, N)
   auto y = at::matmul(S, Cm.unsqueeze(-1)).squeeze(-1);                   // (B, H, P)
+  if (D.defined()) y = y + D.to(cd).view({1, H, 1}) * x;
   return {y.to(x_in.scalar_type()), S};
 }
 
 SeqResult ssd_naive(const at::Tensor& x, const at::Tensor& dt, const at::Tensor& A, const at::Tensor& Bm,
-                    const at::Tensor& Cm, const at::Tensor& initial_state) {
+                    const at::Tensor& Cm, const at::Tensor& initial_state, const at::Tensor& D) {
   const int64_t Bsz = x.size(0), T = x.size(1), H = x.size(2), P = x.size(3), N = Bm.size(-1);
   auto S = state_or_zeros(initial_state, {Bsz, H, P, N}, x.options().dtype(compute_dtype(x)));
   std::vector<at::Tensor> ys;
   ys.reserve(T);
   for (int64_t t = 0; t < T; ++t) {
-    auto r = ssd_recurrent_step(x.select(1, t), dt.select(1, t), A, Bm.select(1, t), Cm.select(1, t), S);
+    auto r = ssd_recurrent_step(x.select(1, t), dt.select(1, t), A, Bm.select(1, t), Cm.select(1, t), S, D);
     ys.push_back(r.out);
     S = r.state;
   }

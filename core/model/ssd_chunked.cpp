@@ -5,7 +5,7 @@
 // cumulative decays and the entering states, and recomputes C.B^T in the backward.
 //
 // Per chunk of L tokens (a = dt A, cs = cumsum(a) inside the chunk, S the state entering it):
-//   W[t, s] = (C_t.B_s) exp(cs_t - cs_s) dt_s  (s <= t)        y = W x + exp(cs) * (C S^T)
+//   W[t, s] = (C_t.B_s) exp(cs_t - cs_s) dt_s  (s <= t)        y = W x + exp(cs) * (C S^T) + D x
 //   S_next  = exp(cs_L) S + sum_s exp(cs_L - cs_s) dt_s x_s B_s^T
 // The two (L, L) matmuls (C.B^T and W x, and their gradients) take operands in x's dtype when it is
 // bf16/fp16 (fp32 accumulation, as tensor cores do); everything that feeds or reads the state
@@ -35,10 +35,12 @@ at::Tensor or_zeros(const at::Tensor& g, const at::Tensor& like, at::ScalarType 
 }
 
 // Inputs in chunks, Z = R * nc chunks of R = batch * heads sequences: x (Z, L, P) and Bm, Cm
-// (Z, L, N) in the matmul dtype; dt, a (Z, L) and S0 (R, P, N) in the compute dtype.
+// (Z, L, N) in the matmul dtype; dt, a (Z, L), S0 (R, P, N) and the skip D (Z) in the compute
+// dtype. The skip is added here, before y is rounded to the matmul dtype.
 struct SsdFunction : torch::autograd::Function<SsdFunction> {
   static variable_list forward(AutogradContext* ctx, const at::Tensor& x, const at::Tensor& dt, const at::Tensor& a,
-                               const at::Tensor& Bm, const at::Tensor& Cm, const at::Tensor& S0) {
+                               const at::Tensor& Bm, const at::Tensor& Cm, const at::Tensor& S0,
+                               const at::Tensor& D) {
     // The dtypes are chosen here, not by an enclosing autocast.
     c10::impl::ExcludeDispatchKeyGuard no_autocast(c10::autocast_dispatch_keyset);
     const int64_t R = S0.size(0), Z = x.size(0), nc = Z / R, L = x.size(1), P = x.size(2), N = Bm.size(2);
@@ -53,7 +55,8 @@ struct SsdFunction : torch::autograd::Function<SsdFunction> {
                                /*reverse=*/false);
     auto S_in = pass.entering.view({Z, P, N});
     y += at::exp(cs).unsqueeze(-1) * at::bmm(Cm.to(cd), S_in.transpose(1, 2));
-    ctx->save_for_backward({x, dt, Bm, Cm, cs, S_in});
+    y += D.view({Z, 1, 1}) * x;
+    ctx->save_for_backward({x, dt, Bm, Cm, cs, S_in, D});
     ctx->saved_data["sequences"] = R;
     return {y.to(md), pass.final_state.view({R, P, N})};
   }
@@ -61,7 +64,8 @@ struct SsdFunction : torch::autograd::Function<SsdFunction> {
   static variable_list backward(AutogradContext* ctx, variable_list grads) {
     c10::impl::ExcludeDispatchKeyGuard no_autocast(c10::autocast_dispatch_keyset);
     const auto saved = ctx->get_saved_variables();
-    const at::Tensor &x = saved[0], &dt = saved[1], &Bm = saved[2], &Cm = saved[3], &cs = saved[4], &S_in = saved[5];
+    const at::Tensor &x = saved[0], &dt = saved[1], &Bm = saved[2], &Cm = saved[3], &cs = saved[4], &S_in = saved[5],
+                     &D = saved[6];
     const int64_t R = ctx->saved_data["sequences"].toInt(), Z = x.size(0), nc = Z / R, L = x.size(1), P = x.size(2),
                   N = Bm.size(2);
     const auto cd = dt.scalar_type(), md = x.scalar_type();
@@ -98,6 +102,9 @@ struct SsdFunction : torch::autograd::Function<SsdFunction> {
     auto decay_to_end = at::exp(cs_end.unsqueeze(-1) - cs);                    // (Z, L)
     auto to_end = dt * decay_to_end;
     auto x_c = x.to(cd);
+    // y += D x.
+    gx += D.view({Z, 1, 1}) * gy;
+    auto gD = (gy * x_c).sum({1, 2});                                          // (Z)
     auto gxs = at::bmm(B_c, G.transpose(1, 2));                                // (Z, L, P)
     gB += at::bmm(x_c * to_end.unsqueeze(-1), G);
     gx += gxs * to_end.unsqueeze(-1);
@@ -109,14 +116,14 @@ struct SsdFunction : torch::autograd::Function<SsdFunction> {
     gcs.select(-1, L - 1).add_(g_end);
     // cs = cumsum(a): d loss / d a_t = sum over t' >= t of d loss / d cs_t'.
     auto ga = gcs.sum(-1, /*keepdim=*/true) - gcs.cumsum(-1) + gcs;
-    return {gx.to(md), gdt, ga, gB.to(md), gC.to(md), back.final_state.view({R, P, N})};
+    return {gx.to(md), gdt, ga, gB.to(md), gC.to(md), back.final_state.view({R, P, N}), gD};
   }
 };
 
 }  // namespace
 
 SeqResult ssd_chunked(const at::Tensor& x_in, const at::Tensor& dt_in, const at::Tensor& A_in, const at::Tensor& B_in,
-                      const at::Tensor& C_in, int64_t chunk, const at::Tensor& initial_state) {
+                      const at::Tensor& C_in, int64_t chunk, const at::Tensor& initial_state, const at::Tensor& D) {
   require(chunk > 0, "chunk size must be positive");
   const auto cd = compute_dtype(x_in), md = matmul_dtype(x_in);
   const int64_t Bsz = x_in.size(0), T = x_in.size(1), H = x_in.size(2), P = x_in.size(3), N = B_in.size(-1);
@@ -129,8 +136,10 @@ SeqResult ssd_chunked(const at::Tensor& x_in, const at::Tensor& dt_in, const at:
   };
   auto dt = to_chunks(pad_time(dt_in.to(cd), nc * L), L);                           // (B, H, nc, L)
   auto a = (dt * A_in.to(cd).view({1, H, 1, 1})).reshape({Z, L});
+  // The node takes no undefined inputs: no skip is a skip of zeros.
+  auto D_z = (D.defined() ? D.to(cd) : at::zeros({H}, dt.options())).view({1, H, 1}).expand({Bsz, H, nc}).reshape({Z});
   auto out = SsdFunction::apply(chunked(x_in, md), dt.reshape({Z, L}), a, chunked(groups_to_heads(B_in, H), md),
-                                chunked(groups_to_heads(C_in, H), md), S0.reshape({Bsz * H, P, N}));
+                                chunked(groups_to_heads(C_in, H), md), S0.reshape({Bsz * H, P, N}), D_z);
   return {from_chunks(out[0].view({Bsz, H, nc, L, P}), T).to(x_in.scalar_type()), out[1].view({Bsz, H, P, N})};
 }
 

@@ -12,10 +12,10 @@ using hylo::test::rel_err;
 namespace {
 
 struct SsdInputs {
-  at::Tensor x, dt, A, B, C, init;
+  at::Tensor x, dt, A, B, C, init, D;
 };
 
-// x (B, T, H, P), dt (B, T, H) > 0, A (H) < 0, B/C (B, T, G, N), init (B, H, P, N).
+// x (B, T, H, P), dt (B, T, H) > 0, A (H) < 0, B/C (B, T, G, N), init (B, H, P, N), the skip D (H).
 SsdInputs make_inputs(int64_t T, bool with_init, at::ScalarType dtype, int64_t H = 4, int64_t G = 2,
                       int64_t seed = 0) {
   auto gen = at::make_generator<at::CPUGeneratorImpl>(seed);
@@ -28,7 +28,8 @@ SsdInputs make_inputs(int64_t T, bool with_init, at::ScalarType dtype, int64_t H
   in.B = at::randn({B, T, G, N}, gen, o);
   in.C = at::randn({B, T, G, N}, gen, o);
   if (with_init) in.init = at::randn({B, H, P, N}, gen, o);
-  for (auto* t : {&in.x, &in.dt, &in.A, &in.B, &in.C, &in.init})
+  in.D = at::randn({H}, gen, o);
+  for (auto* t : {&in.x, &in.dt, &in.A, &in.B, &in.C, &in.init, &in.D})
     if (t->defined()) *t = t->to(dtype);
   return in;
 }
@@ -75,24 +76,33 @@ class TestSsd : public QObject {
     QFETCH(int, chunk);
     QFETCH(bool, withInit);
     auto in = make_inputs(T, withInit, at::kFloat);
-    auto ref = hylo::ops::ssd_naive(in.x, in.dt, in.A, in.B, in.C, in.init);
-    auto got = hylo::ops::ssd_chunked(in.x, in.dt, in.A, in.B, in.C, chunk, in.init);
+    auto ref = hylo::ops::ssd_naive(in.x, in.dt, in.A, in.B, in.C, in.init, in.D);
+    auto got = hylo::ops::ssd_chunked(in.x, in.dt, in.A, in.B, in.C, chunk, in.init, in.D);
     QCOMPARE(got.out.sizes(), in.x.sizes());
     QCOMPARE(got.out.scalar_type(), at::kFloat);
     QVERIFY2(rel_err(got.out, ref.out) < 1e-5, qPrintable(QString::number(rel_err(got.out, ref.out))));
     QVERIFY2(rel_err(got.state, ref.state) < 1e-5, qPrintable(QString::number(rel_err(got.state, ref.state))));
   }
 
+  // The skip adds exactly D x to the output and leaves the state alone.
+  void skipAddsDx() {
+    auto in = make_inputs(13, true, at::kDouble);
+    auto with = hylo::ops::ssd_chunked(in.x, in.dt, in.A, in.B, in.C, 4, in.init, in.D);
+    auto without = hylo::ops::ssd_chunked(in.x, in.dt, in.A, in.B, in.C, 4, in.init);
+    QVERIFY(rel_err(with.out - without.out, in.D.view({1, 1, -1, 1}) * in.x) < 1e-12);
+    QVERIFY(rel_err(with.state, without.state) < 1e-15);
+  }
+
   // The naive loop is independent of the chunked maths; check it against a closed form too: with
-  // one token and a given state, y = exp(dt A) S C + dt (C.B) x.
+  // one token and a given state, y = exp(dt A) S C + dt (C.B) x + D x.
   void naiveMatchesClosedFormForOneToken() {
     auto in = make_inputs(1, true, at::kDouble, 2, 2);
-    auto r = hylo::ops::ssd_naive(in.x, in.dt, in.A, in.B, in.C, in.init);
+    auto r = hylo::ops::ssd_naive(in.x, in.dt, in.A, in.B, in.C, in.init, in.D);
     for (int64_t b = 0; b < 2; ++b)
       for (int64_t h = 0; h < 2; ++h) {
         auto C = in.C[b][0][h], B = in.B[b][0][h], x = in.x[b][0][h];
         auto dt = in.dt[b][0][h];
-        auto expect = at::exp(dt * in.A[h]) * at::mv(in.init[b][h], C) + dt * at::dot(C, B) * x;
+        auto expect = at::exp(dt * in.A[h]) * at::mv(in.init[b][h], C) + dt * at::dot(C, B) * x + in.D[h] * x;
         QVERIFY(rel_err(r.out[b][0][h], expect) < 1e-12);
       }
   }
@@ -101,15 +111,15 @@ class TestSsd : public QObject {
   // then token-by-token decode with the recurrent step).
   void prefillThenDecode() {
     auto in = make_inputs(11, true, at::kFloat);
-    auto full = hylo::ops::ssd_chunked(in.x, in.dt, in.A, in.B, in.C, 4, in.init);
+    auto full = hylo::ops::ssd_chunked(in.x, in.dt, in.A, in.B, in.C, 4, in.init, in.D);
     const int64_t split = 7;
     auto head = hylo::ops::ssd_chunked(in.x.narrow(1, 0, split), in.dt.narrow(1, 0, split), in.A,
-                                       in.B.narrow(1, 0, split), in.C.narrow(1, 0, split), 4, in.init);
+                                       in.B.narrow(1, 0, split), in.C.narrow(1, 0, split), 4, in.init, in.D);
     auto S = head.state;
     std::vector<at::Tensor> outs{head.out};
     for (int64_t t = split; t < 11; ++t) {
       auto r = hylo::ops::ssd_recurrent_step(in.x.select(1, t), in.dt.select(1, t), in.A, in.B.select(1, t),
-                                             in.C.select(1, t), S);
+                                             in.C.select(1, t), S, in.D);
       outs.push_back(r.out.unsqueeze(1));
       S = r.state;
     }
@@ -122,11 +132,11 @@ class TestSsd : public QObject {
   // state 1e-5 (only the inputs' own rounding).
   void bf16MatchesFp64() {
     auto in = make_inputs(13, true, at::kBFloat16);
-    auto got = hylo::ops::ssd_chunked(in.x, in.dt, in.A, in.B, in.C, 4, in.init);
+    auto got = hylo::ops::ssd_chunked(in.x, in.dt, in.A, in.B, in.C, 4, in.init, in.D);
     QCOMPARE(got.out.scalar_type(), at::kBFloat16);
     QCOMPARE(got.state.scalar_type(), at::kFloat);
     auto d = [](const at::Tensor& t) { return t.to(at::kDouble); };
-    auto ref = hylo::ops::ssd_naive(d(in.x), d(in.dt), d(in.A), d(in.B), d(in.C), d(in.init));
+    auto ref = hylo::ops::ssd_naive(d(in.x), d(in.dt), d(in.A), d(in.B), d(in.C), d(in.init), d(in.D));
     QVERIFY2(rel_err(got.out, ref.out) < 1e-2, qPrintable(QString::number(rel_err(got.out, ref.out))));
     QVERIFY(rel_err(got.state, ref.state) < 1e-5);
   }
@@ -136,14 +146,14 @@ class TestSsd : public QObject {
     auto x = in.x.narrow(0, 0, 1), dt = in.dt.narrow(0, 0, 1), B = in.B.narrow(0, 0, 1).narrow(3, 0, 3),
          C = in.C.narrow(0, 0, 1).narrow(3, 0, 3), init = in.init.narrow(0, 0, 1).narrow(3, 0, 3);
     auto chunked = [](const std::vector<at::Tensor>& v) {
-      auto r = hylo::ops::ssd_chunked(v[0], v[1], v[2], v[3], v[4], 2, v[5]);
+      auto r = hylo::ops::ssd_chunked(v[0], v[1], v[2], v[3], v[4], 2, v[5], v[6]);
       return hylo::test::probe(r.out, 1) + hylo::test::probe(r.state, 2);
     };
     auto naive = [](const std::vector<at::Tensor>& v) {
-      auto r = hylo::ops::ssd_naive(v[0], v[1], v[2], v[3], v[4], v[5]);
+      auto r = hylo::ops::ssd_naive(v[0], v[1], v[2], v[3], v[4], v[5], v[6]);
       return hylo::test::probe(r.out, 1) + hylo::test::probe(r.state, 2);
     };
-    std::vector<at::Tensor> inputs{x, dt, in.A, B, C, init};
+    std::vector<at::Tensor> inputs{x, dt, in.A, B, C, init, in.D};
     const double fd = hylo::test::finite_difference_error(chunked, inputs);
     QVERIFY2(fd < 1e-7, qPrintable(QString::number(fd)));
     auto gc = hylo::test::autograd_grads(chunked, inputs);
@@ -153,7 +163,7 @@ class TestSsd : public QObject {
 
   // The hand-written backward of the chunked form against autograd through the token loop, with
   // several chunks, a ragged tail, batch 2, groups repeated to heads and an initial state; every
-  // input's gradient (x, dt, A, B, C, the initial state) from both outputs.
+  // input's gradient (x, dt, A, B, C, the initial state, D) from both outputs.
   void gradientsMatchNaiveOverChunks_data() {
     QTest::addColumn<int>("T");
     QTest::addColumn<int>("chunk");
@@ -165,13 +175,13 @@ class TestSsd : public QObject {
     QFETCH(int, T);
     QFETCH(int, chunk);
     auto in = make_inputs(T, true, at::kDouble, 4, 2, 7);
-    std::vector<at::Tensor> inputs{in.x, in.dt, in.A, in.B, in.C, in.init};
+    std::vector<at::Tensor> inputs{in.x, in.dt, in.A, in.B, in.C, in.init, in.D};
     auto chunked = [chunk](const std::vector<at::Tensor>& v) {
-      auto r = hylo::ops::ssd_chunked(v[0], v[1], v[2], v[3], v[4], chunk, v[5]);
+      auto r = hylo::ops::ssd_chunked(v[0], v[1], v[2], v[3], v[4], chunk, v[5], v[6]);
       return hylo::test::probe(r.out, 1) + hylo::test::probe(r.state, 2);
     };
     auto naive = [](const std::vector<at::Tensor>& v) {
-      auto r = hylo::ops::ssd_naive(v[0], v[1], v[2], v[3], v[4], v[5]);
+      auto r = hylo::ops::ssd_naive(v[0], v[1], v[2], v[3], v[4], v[5], v[6]);
       return hylo::test::probe(r.out, 1) + hylo::test::probe(r.state, 2);
     };
     auto gc = hylo::test::autograd_grads(chunked, inputs);
