@@ -2,7 +2,9 @@
 """Totals the GPU time of a Chrome trace written by `hylo bench train --trace FILE` (LibTorch's
 profiler): by kernel, by the ATen operator that launched it, and by where it was launched from
 (a layer scope such as mixer:mla / mixer:mamba2 / mlp in the forward, else the backward, the
-optimiser or the loss). Prints tables; --json FILE also writes them.
+optimiser or the loss), and by call: place, outermost and innermost operator and the innermost
+one's input shapes (which copy or cast of which tensor a kernel belongs to). Prints tables;
+--json FILE also writes them.
 
   bench/trace_summary.py trace.json [--top 25] [--json summary.json]
 """
@@ -27,26 +29,30 @@ def load(path):
 
 
 def launch_places(events):
-    """Maps a launch's correlation id to (innermost user scope, outermost CPU op) on its thread."""
-    timeline = collections.defaultdict(list)  # tid -> (ts, order, end, cat, name); spans before launches
+    """Maps a launch's correlation id to (innermost user scope, outermost span, outermost CPU op,
+    innermost CPU op with its input shapes) on its thread."""
+    timeline = collections.defaultdict(list)  # tid -> (ts, order, end, cat, name, dims); spans before launches
     for e in events:
         cat = e.get("cat")
         if cat in ("cpu_op", "user_annotation"):
-            timeline[e["tid"]].append((e["ts"], 0, -(e["ts"] + e.get("dur", 0)), cat, e["name"]))
+            dims = str(e.get("args", {}).get("Input Dims", ""))
+            timeline[e["tid"]].append((e["ts"], 0, -(e["ts"] + e.get("dur", 0)), cat, e["name"], dims))
         elif cat == "cuda_runtime" and "correlation" in e.get("args", {}):
-            timeline[e["tid"]].append((e["ts"], 1, 0, "launch", e["args"]["correlation"]))
+            timeline[e["tid"]].append((e["ts"], 1, 0, "launch", e["args"]["correlation"], ""))
     places = {}
     for items in timeline.values():
         items.sort()  # by start; an enclosing span (later end) before the spans it holds
         stack = []  # open spans on this thread: they nest
-        for ts, order, neg_end, cat, name in items:
+        for ts, order, neg_end, cat, name, dims in items:
             while stack and stack[-1][0] < ts:
                 stack.pop()
             if order == 0:
-                stack.append((-neg_end, cat, name))
+                stack.append((-neg_end, cat, name, dims))
                 continue
-            scope = next((n for _, c, n in reversed(stack) if c == "user_annotation"), None)
-            places[name] = (scope, stack[0][2] if stack else None)
+            scope = next((s[2] for s in reversed(stack) if s[1] == "user_annotation"), None)
+            ops = [s for s in stack if s[1] == "cpu_op"]
+            inner = f"{ops[-1][2]} {ops[-1][3]}" if ops else None
+            places[name] = (scope, stack[0][2] if stack else None, ops[0][2] if ops else None, inner)
     return places
 
 
@@ -73,28 +79,35 @@ def main():
     ops = {e["args"]["External id"]: e["name"] for e in events
            if e.get("cat") == "cpu_op" and "External id" in e.get("args", {})}
     places = launch_places(events)
-    by_kernel, by_op, by_place = (collections.Counter() for _ in range(3))
-    count = collections.Counter()
+    by_kernel, by_op, by_place, by_call = (collections.Counter() for _ in range(4))
+    count, calls = collections.Counter(), collections.Counter()
     for e in gpu:
         d = e.get("dur", 0)
         args = e.get("args", {})
         by_kernel[e["name"][:110]] += d
         count[e["name"][:110]] += 1
         by_op[ops.get(args.get("External id"), "(no op)")] += d
-        by_place[where(*places.get(args.get("correlation"), (None, None)))] += d
+        scope, outer, outer_op, inner = places.get(args.get("correlation"), (None, None, None, None))
+        place = where(scope, outer)
+        by_place[place] += d
+        call = f"{place} | {outer_op} > {inner}"[:200]
+        by_call[call] += d
+        calls[call] += 1
     busy = sum(e.get("dur", 0) for e in gpu)
     span = max(e["ts"] + e.get("dur", 0) for e in gpu) - min(e["ts"] for e in gpu)
     out = {"gpu_busy_ms": busy / 1e3, "gpu_span_ms": span / 1e3, "kernels": len(gpu),
            "by_place": by_place.most_common(), "by_op": by_op.most_common(a.top),
-           "by_kernel": [(k, v, count[k]) for k, v in by_kernel.most_common(a.top)]}
+           "by_kernel": [(k, v, count[k]) for k, v in by_kernel.most_common(a.top)],
+           "by_call": [(k, v, calls[k]) for k, v in by_call.most_common(a.top)]}
     print(f"GPU busy {busy / 1e3:.1f} ms of a {span / 1e3:.1f} ms span ({busy / max(span, 1):.0%}), {len(gpu)} kernels")
     for title, rows in (("by place", out["by_place"]), ("by ATen operator", out["by_op"])):
         print(f"\n{title}:")
         for name, d in rows:
             print(f"  {d / 1e3:9.2f} ms {d / busy:6.1%}  {name}")
-    print("\nby kernel:")
-    for name, d, n in out["by_kernel"]:
-        print(f"  {d / 1e3:9.2f} ms {d / busy:6.1%} {n:6d}x  {name}")
+    for title, rows in (("by kernel", out["by_kernel"]), ("by call (place | outer > inner op, shapes)", out["by_call"])):
+        print(f"\n{title}:")
+        for name, d, n in rows:
+            print(f"  {d / 1e3:9.2f} ms {d / busy:6.1%} {n:6d}x  {name}")
     if a.json:
         with open(a.json, "w") as f:
             json.dump(out, f, indent=1)

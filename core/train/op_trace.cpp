@@ -16,7 +16,8 @@ namespace prof = torch::profiler::impl;
 
 OpTrace::OpTrace(bool cuda) {
   if (prof::profilerEnabled()) throw ModelError("a profiler is already recording");
-  const prof::ProfilerConfig config(prof::ProfilerState::KINETO);
+  // Input shapes too: they tell which call of an operator (a copy, a cast) a kernel came from.
+  const prof::ProfilerConfig config(prof::ProfilerState::KINETO, /*report_input_shapes=*/true);
   std::set<prof::ActivityType> activities{prof::ActivityType::CPU};
   if (cuda) activities.insert(prof::ActivityType::CUDA);
   torch::autograd::profiler::prepareProfiler(config, activities);
