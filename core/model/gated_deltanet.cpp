@@ -80,9 +80,11 @@ at::Tensor GatedDeltaNetMixer::forward(const at::Tensor& x, int64_t pos, LayerCa
   } else {
     auto conv = ops::causal_conv1d(qkv.transpose(1, 2), conv1d->weight, {}, sc ? sc->conv : at::Tensor());
     qkv = at::silu(conv.out).transpose(1, 2);
-    auto q = l2_normalize(qkv.narrow(-1, 0, key_dim()).view({B, T, Hk, Dk}));            // (B, T, Hk, Dk)
-    auto k = l2_normalize(qkv.narrow(-1, key_dim(), key_dim()).view({B, T, Hk, Dk}));
-    auto v = qkv.narrow(-1, 2 * key_dim(), value_dim()).view({B, T, H, Dv});             // (B, T, H, Dv)
+    // One split (its backward writes the gradient once; three narrows would write it three times).
+    auto parts = qkv.split_with_sizes({key_dim(), key_dim(), value_dim()}, -1);
+    auto q = l2_normalize(parts[0].view({B, T, Hk, Dk}));  // (B, T, Hk, Dk)
+    auto k = l2_normalize(parts[1].view({B, T, Hk, Dk}));
+    auto v = parts[2].view({B, T, H, Dv});                 // (B, T, H, Dv)
     q = repeat_heads(q, H) * (1.0 / std::sqrt(static_cast<double>(Dk)));
     k = repeat_heads(k, H);
     const auto cd = q.scalar_type();

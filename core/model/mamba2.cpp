@@ -80,10 +80,10 @@ at::Tensor Mamba2Mixer::forward(const at::Tensor& x, int64_t pos, LayerCache* ca
       throw ModelError("cache holds " + std::to_string(sc->length()) + " tokens but input starts at position " +
                        std::to_string(pos));
   }
-  auto proj = in_proj->forward(x);  // (B, T, d_inner + conv_dim + H)
-  auto z = proj.narrow(-1, 0, s_.d_inner);
-  auto xbc = proj.narrow(-1, s_.d_inner, conv_dim());
-  auto dt = proj.narrow(-1, s_.d_inner + conv_dim(), H);  // (B, T, H)
+  // Splits, not narrows: a split's backward writes its input's gradient once, where each narrow's
+  // writes a full-size tensor of zeros around its slice and autograd then adds them up.
+  auto proj = in_proj->forward(x).split_with_sizes({s_.d_inner, conv_dim(), H}, -1);
+  auto z = proj[0], xbc = proj[1], dt = proj[2];  // dt: (B, T, H)
 
   ops::SeqResult conv;  // with a cache: its output and the new conv window
   if (sc) {
@@ -92,9 +92,10 @@ at::Tensor Mamba2Mixer::forward(const at::Tensor& x, int64_t pos, LayerCache* ca
   } else {
     xbc = causal_conv1d_silu(xbc, conv1d->weight, conv1d->bias);
   }
-  auto xs = repeat_slots(xbc.narrow(-1, 0, x_channels()).view({B, T, x_channels() / P, P}), H);       // (B, T, H, P)
-  auto Bm = repeat_slots(xbc.narrow(-1, x_channels(), b_channels()).view({B, T, b_channels() / N, N}), G);  // (B, T, G, N)
-  auto Cm = xbc.narrow(-1, x_channels() + b_channels(), G * N).view({B, T, G, N});                      // (B, T, G, N)
+  auto xbc_parts = xbc.split_with_sizes({x_channels(), b_channels(), G * N}, -1);
+  auto xs = repeat_slots(xbc_parts[0].view({B, T, x_channels() / P, P}), H);  // (B, T, H, P)
+  auto Bm = repeat_slots(xbc_parts[1].view({B, T, b_channels() / N, N}), G);  // (B, T, G, N)
+  auto Cm = xbc_parts[2].view({B, T, G, N});                                  // (B, T, G, N)
   dt = at::softplus(dt + dt_bias);
   auto A = -at::exp(A_log.to(xs.scalar_type() == at::kDouble ? at::kDouble : at::kFloat));
 
