@@ -11,6 +11,7 @@
 // bf16/fp16 (fp32 accumulation, as tensor cores do); everything that feeds or reads the state
 // (rank-N products, ~1/4 of the FLOPs at N = L/4) stays in the compute dtype, fp32 (fp64 for fp64
 // inputs), as do decays and sums: the state carried over a long prefill is not rounded to bf16.
+// x is kept in its own dtype: products with compute-dtype tensors promote without a converted copy.
 #include <c10/core/impl/LocalDispatchKeySet.h>
 #include <torch/csrc/autograd/custom_function.h>
 
@@ -50,7 +51,7 @@ struct SsdFunction : torch::autograd::Function<SsdFunction> {
     auto W = ssd_decay_mask(at::bmm(Cm, Bm.transpose(1, 2)), cs, dt);          // (Z, L, L)
     auto y = at::bmm(W, x).to(cd);                                             // (Z, L, P)
     auto to_end = dt * at::exp(cs_end.unsqueeze(-1) - cs);                     // (Z, L)
-    auto added = at::bmm((x.to(cd) * to_end.unsqueeze(-1)).transpose(1, 2), Bm.to(cd));  // (Z, P, N)
+    auto added = at::bmm((x * to_end.unsqueeze(-1)).transpose(1, 2), Bm.to(cd));  // (Z, P, N)
     auto pass = ssd_state_pass(added.view({R, nc, P * N}), at::exp(cs_end).view({R, nc}), S0.reshape({R, P * N}),
                                /*reverse=*/false);
     auto S_in = pass.entering.view({Z, P, N});
@@ -69,9 +70,9 @@ struct SsdFunction : torch::autograd::Function<SsdFunction> {
     const int64_t R = ctx->saved_data["sequences"].toInt(), Z = x.size(0), nc = Z / R, L = x.size(1), P = x.size(2),
                   N = Bm.size(2);
     const auto cd = dt.scalar_type(), md = x.scalar_type();
-    auto gy = or_zeros(grads[0], x, cd);                                       // (Z, L, P)
+    auto gy_m = or_zeros(grads[0], x, md);                                     // (Z, L, P)
+    auto gy = gy_m.to(cd);
     auto g_final = or_zeros(grads[1], S_in.narrow(0, 0, R), cd);               // (R, P, N)
-    auto gy_m = gy.to(md);
     auto from_start = at::exp(cs);                                             // (Z, L)
     auto cs_end = cs.select(-1, L - 1);
     auto chunk_decay = at::exp(cs_end);                                        // (Z)
@@ -101,14 +102,13 @@ struct SsdFunction : torch::autograd::Function<SsdFunction> {
     // S_next = exp(cs_L) S_in + xs^T B with xs = x * to_end.
     auto decay_to_end = at::exp(cs_end.unsqueeze(-1) - cs);                    // (Z, L)
     auto to_end = dt * decay_to_end;
-    auto x_c = x.to(cd);
     // y += D x.
     gx += D.view({Z, 1, 1}) * gy;
-    auto gD = (gy * x_c).sum({1, 2});                                          // (Z)
+    auto gD = (gy * x).sum({1, 2});                                            // (Z)
     auto gxs = at::bmm(B_c, G.transpose(1, 2));                                // (Z, L, P)
-    gB += at::bmm(x_c * to_end.unsqueeze(-1), G);
+    gB += at::bmm(x * to_end.unsqueeze(-1), G);
     gx += gxs * to_end.unsqueeze(-1);
-    auto g_to_end = (gxs * x_c).sum(-1);                                       // (Z, L)
+    auto g_to_end = (gxs * x).sum(-1);                                         // (Z, L)
     gdt += g_to_end * decay_to_end;
     auto weighted = g_to_end * to_end;
     gcs -= weighted;
