@@ -99,12 +99,13 @@ struct SsdFunction : torch::autograd::Function<SsdFunction> {
     gcs += from_start * (gy * at::bmm(C_c, S_in.transpose(1, 2))).sum(-1);
     gC += at::bmm(gy_start, S_in);
 
-    // S_next = exp(cs_L) S_in + xs^T B with xs = x * to_end.
-    auto decay_to_end = at::exp(cs_end.unsqueeze(-1) - cs);                    // (Z, L)
-    auto to_end = dt * decay_to_end;
     // y += D x.
     gx += D.view({Z, 1, 1}) * gy;
     auto gD = (gy * x).sum({1, 2});                                            // (Z)
+
+    // S_next = exp(cs_L) S_in + xs^T B with xs = x * to_end.
+    auto decay_to_end = at::exp(cs_end.unsqueeze(-1) - cs);                    // (Z, L)
+    auto to_end = dt * decay_to_end;
     auto gxs = at::bmm(B_c, G.transpose(1, 2));                                // (Z, L, P)
     gB += at::bmm(x * to_end.unsqueeze(-1), G);
     gx += gxs * to_end.unsqueeze(-1);
